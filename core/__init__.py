@@ -1,0 +1,1 @@
+"""Shared foundation: extensions, configuration, transactions, domain errors."""

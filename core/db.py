@@ -1,0 +1,87 @@
+"""Database engine set-up and the one way services open a write transaction.
+
+SQLite: WAL journal, a busy timeout, foreign keys on, and write transactions that
+start with BEGIN IMMEDIATE so that two writers queue instead of losing an update
+(SQLAlchemy's with_for_update() emits nothing on SQLite). PostgreSQL: plain BEGIN;
+services lock rows with `lock()` (SELECT ... FOR UPDATE).
+"""
+from __future__ import annotations
+
+import contextvars
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Iterator, TypeVar
+
+from sqlalchemy import event, select
+from sqlalchemy.engine import Engine
+
+from core.extensions import db
+
+_immediate: contextvars.ContextVar[bool] = contextvars.ContextVar("immediate", default=False)
+T = TypeVar("T")
+
+
+def utcnow() -> datetime:
+    """Naive UTC timestamp (the database stores UTC without zone on both backends)."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def configure_engine(engine: Engine, busy_timeout_ms: int = 15000) -> None:
+    """Install the SQLite connection settings; a no-op for other backends."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's own handling
+        # would start deferred transactions behind our back).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if _immediate.get() else "BEGIN")
+
+
+def is_sqlite() -> bool:
+    return db.engine.dialect.name == "sqlite"
+
+
+@contextmanager
+def write_transaction() -> Iterator[None]:
+    """One unit of work: commit on success, roll back everything on any exception.
+
+    Any read transaction the session already has is ended first, so that on SQLite
+    the write transaction begins IMMEDIATE (holding the write lock from its first
+    statement). Nested calls join the outer transaction.
+    """
+    session = db.session()  # the request's Session behind the scoped_session proxy
+    if _immediate.get():
+        yield
+        return
+    if session.in_transaction():
+        if session.new or session.dirty or session.deleted:
+            # Pending changes outside a write transaction are a programming error.
+            session.rollback()
+            raise RuntimeError("unflushed changes outside write_transaction()")
+        session.commit()
+    token = _immediate.set(True)
+    try:
+        with session.begin():
+            yield
+    finally:
+        _immediate.reset(token)
+
+
+def lock(model: type[T], ident) -> T | None:
+    """Load one row for update inside write_transaction() (FOR UPDATE on PostgreSQL;
+    on SQLite the IMMEDIATE transaction already holds the database write lock)."""
+    stmt = select(model).where(model.id == ident).execution_options(populate_existing=True)
+    if not is_sqlite():
+        stmt = stmt.with_for_update()
+    return db.session.scalars(stmt).first()

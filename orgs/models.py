@@ -1,0 +1,265 @@
+"""Org tree, places and people.
+
+Every org node carries a materialized path ("/1/4/17/") so that "everything under
+this node" is one indexed prefix query. Places carry the path of the org node
+responsible for them, so jurisdiction over places is the same prefix test.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Optional
+
+from flask import current_app
+from flask_login import UserMixin
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from core.db import utcnow
+from core.extensions import db
+from core.types import PathColumnType
+
+# The five standard levels, root first. Deployments may add levels between them
+# (e.g. an estate level or micro-grids) as rows of org_level with ranks in between.
+STANDARD_LEVELS = (
+    ("street_committee", 10),
+    ("community_committee", 20),
+    ("grid_branch", 30),
+    ("building_group", 40),
+    ("member_household", 50),
+)
+
+
+class OrgLevel(db.Model):
+    __tablename__ = "org_level"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    rank: Mapped[int] = mapped_column(Integer, unique=True)
+    name: Mapped[str] = mapped_column(String(60))
+
+
+class OrgNode(db.Model):
+    __tablename__ = "org_node"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    parent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("org_node.id"), index=True)
+    level_code: Mapped[str] = mapped_column(ForeignKey("org_level.code"))
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    path: Mapped[str] = mapped_column(PathColumnType(), index=True, default="")
+    depth: Mapped[int] = mapped_column(Integer, default=0)
+    # For member_household nodes: the Party member's own household.
+    household_id: Mapped[Optional[int]] = mapped_column(ForeignKey("household.id", use_alter=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    parent: Mapped[Optional["OrgNode"]] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list["OrgNode"]] = relationship(back_populates="parent", order_by="OrgNode.code")
+    level: Mapped[OrgLevel] = relationship(lazy="joined")
+    liaison_households: Mapped[list["Household"]] = relationship(
+        secondary="liaison_household", order_by="Household.id"
+    )
+
+    def ancestor_ids(self) -> list[int]:
+        """Ids from the root down to this node, read off the path."""
+        return [int(part) for part in self.path.strip("/").split("/") if part]
+
+    def __repr__(self) -> str:
+        return f"<OrgNode {self.code} {self.level_code}>"
+
+
+class Estate(db.Model):
+    """A residential estate (小区), answered for by an org node (usually a community committee)."""
+
+    __tablename__ = "estate"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("org_node.id"), index=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    address: Mapped[str] = mapped_column(String(255), default="")
+    path: Mapped[str] = mapped_column(PathColumnType(), index=True)
+
+    org: Mapped[OrgNode] = relationship()
+    buildings: Mapped[list["Building"]] = relationship(
+        back_populates="estate", order_by="Building.sort_key", cascade="all, delete-orphan"
+    )
+
+
+class Building(db.Model):
+    __tablename__ = "building"
+    __table_args__ = (UniqueConstraint("estate_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    estate_id: Mapped[int] = mapped_column(ForeignKey("estate.id"), index=True)
+    # The building group (楼院党小组) responsible; None means the estate's org answers for it.
+    org_id: Mapped[Optional[int]] = mapped_column(ForeignKey("org_node.id"), index=True)
+    number: Mapped[str] = mapped_column(String(40))
+    sort_key: Mapped[int] = mapped_column(Integer, default=0)
+    path: Mapped[str] = mapped_column(PathColumnType(), index=True)
+
+    estate: Mapped[Estate] = relationship(back_populates="buildings")
+    org: Mapped[Optional[OrgNode]] = relationship()
+    units: Mapped[list["StairwellUnit"]] = relationship(
+        back_populates="building", order_by="StairwellUnit.sort_key", cascade="all, delete-orphan"
+    )
+
+
+class StairwellUnit(db.Model):
+    __tablename__ = "stairwell_unit"
+    __table_args__ = (UniqueConstraint("building_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    building_id: Mapped[int] = mapped_column(ForeignKey("building.id"), index=True)
+    number: Mapped[str] = mapped_column(String(40))
+    sort_key: Mapped[int] = mapped_column(Integer, default=0)
+    path: Mapped[str] = mapped_column(PathColumnType(), index=True)
+
+    building: Mapped[Building] = relationship(back_populates="units")
+    households: Mapped[list["Household"]] = relationship(
+        back_populates="unit", order_by="Household.sort_key", cascade="all, delete-orphan"
+    )
+
+
+class Household(db.Model):
+    """One exclusive unit (户) with its registered floor area (专有部分面积)."""
+
+    __tablename__ = "household"
+    __table_args__ = (
+        UniqueConstraint("unit_id", "room"),
+        CheckConstraint("area >= 0", name="area_not_negative"),
+        CheckConstraint("adult_count >= 0", name="adults_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("stairwell_unit.id"), index=True)
+    estate_id: Mapped[int] = mapped_column(ForeignKey("estate.id"), index=True)
+    room: Mapped[str] = mapped_column(String(40))
+    sort_key: Mapped[int] = mapped_column(Integer, default=0)
+    area: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    adult_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Unsold by the developer: all unsold units of an electorate count as one person.
+    unsold: Mapped[bool] = mapped_column(Boolean, default=False)
+    path: Mapped[str] = mapped_column(PathColumnType(), index=True)
+
+    unit: Mapped[StairwellUnit] = relationship(back_populates="households")
+    estate: Mapped[Estate] = relationship()
+    people: Mapped[list["HouseholdPerson"]] = relationship(
+        back_populates="household", cascade="all, delete-orphan"
+    )
+
+    @property
+    def owners(self) -> list["Person"]:
+        return [link.person for link in self.people if link.relation == "owner"]
+
+    @property
+    def label(self) -> str:
+        building = self.unit.building
+        return f"{building.estate.name} {building.number} {self.unit.number} {self.room}"
+
+    def is_personal_to(self, person) -> bool:
+        """Own household, or a neighbour household (联系户) of the person's member household node."""
+        if self.id in person.household_ids:
+            return True
+        member_orgs = [m.org_id for m in person.memberships if m.role == "member_household"]
+        if not member_orgs:
+            return False
+        return any(db.session.get(LiaisonHousehold, (org_id, self.id)) is not None for org_id in member_orgs)
+
+
+class Person(UserMixin, db.Model):
+    """Anyone the system knows: staff with accounts, owners and residents (maybe without one)."""
+
+    __tablename__ = "person"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    username: Mapped[Optional[str]] = mapped_column(String(80), unique=True)
+    phone: Mapped[Optional[str]] = mapped_column(String(20), unique=True)
+    password_hash: Mapped[Optional[str]] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Bumped on password change so that other sessions and remember-me cookies die.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
+    locale: Mapped[Optional[str]] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    memberships: Mapped[list["Membership"]] = relationship(
+        back_populates="person", cascade="all, delete-orphan", lazy="selectin"
+    )
+    household_links: Mapped[list["HouseholdPerson"]] = relationship(back_populates="person")
+
+    # Flask-Login
+    @property
+    def is_active(self) -> bool:  # type: ignore[override]
+        return self.active
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_epoch}"
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+    def check_password(self, password: str) -> bool:
+        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+    @property
+    def household_ids(self) -> set[int]:
+        return {link.household_id for link in self.household_links}
+
+
+class HouseholdPerson(db.Model):
+    """A person's tie to a household: owner (业主) or resident (居民)."""
+
+    __tablename__ = "household_person"
+    __table_args__ = (CheckConstraint("relation IN ('owner', 'resident')", name="relation_known"),)
+
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), primary_key=True, index=True)
+    relation: Mapped[str] = mapped_column(String(20), primary_key=True)
+
+    household: Mapped[Household] = relationship(back_populates="people")
+    person: Mapped[Person] = relationship(back_populates="household_links")
+
+
+class Membership(db.Model):
+    """A person acts in a role for an org node, within that node's subtree."""
+
+    __tablename__ = "membership"
+    __table_args__ = (UniqueConstraint("person_id", "org_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("org_node.id"), index=True)
+    role: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    person: Mapped[Person] = relationship(back_populates="memberships")
+    org: Mapped[OrgNode] = relationship(lazy="joined")
+
+
+class LiaisonHousehold(db.Model):
+    """A neighbour household (联系户) looked after by a member household node."""
+
+    __tablename__ = "liaison_household"
+
+    org_id: Mapped[int] = mapped_column(ForeignKey("org_node.id"), primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), primary_key=True, index=True)
+
+
+class LoginAttempt(db.Model):
+    """Failed logins, counted per account name and per client address for throttling."""
+
+    __tablename__ = "login_attempt"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
