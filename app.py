@@ -59,7 +59,7 @@ def select_locale() -> str:
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
-MODEL_MODULES = ("orgs.models",)
+MODEL_MODULES = ("orgs.models", "workflow.audit", "workflow.models")
 
 
 def register_extensions(app: Flask) -> None:
@@ -150,8 +150,10 @@ def register_error_handlers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from orgs.cli import register as register_orgs_cli
+    from workflow.cli import register as register_workflow_cli
 
     register_orgs_cli(app)
+    register_workflow_cli(app)
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -4,7 +4,7 @@
 # As root it installs what is missing with apt-get; otherwise it prints the command and fails.
 set -euo pipefail
 
-run_packages=(fonts-noto-cjk fontconfig libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0)
+run_packages=(fonts-noto-cjk fontconfig graphviz libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0)
 test_packages=(poppler-utils libnss3-tools chromium)
 
 wanted=("${run_packages[@]}")

@@ -1,0 +1,185 @@
+"""Append-only audit log, hash-chained per subject.
+
+Each entry's hash covers its own fields and the previous entry's hash of the same
+subject; the subject row keeps the sequence number and hash of its latest entry, so
+that changing, removing or re-ordering any entry - including the last one - breaks
+verification (`flask audit verify`).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Iterator, Optional
+
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.db import utcnow
+from core.extensions import db
+
+GENESIS = "0" * 64
+
+
+class AuditEntry(db.Model):
+    __tablename__ = "audit_entry"
+    __table_args__ = (
+        UniqueConstraint("subject_type", "subject_id", "seq"),
+        Index("ix_audit_entry_subject", "subject_type", "subject_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject_type: Mapped[str] = mapped_column(String(40))
+    subject_id: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("person.id"))
+    actor_name: Mapped[str] = mapped_column(String(80))
+    org_id: Mapped[Optional[int]] = mapped_column(ForeignKey("org_node.id"))
+    role: Mapped[Optional[str]] = mapped_column(String(40))
+    trigger: Mapped[str] = mapped_column(String(60))
+    from_state: Mapped[Optional[str]] = mapped_column(String(60))
+    to_state: Mapped[str] = mapped_column(String(60))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    payload: Mapped[str] = mapped_column(Text, default="{}")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+    actor = relationship("Person")
+    org = relationship("OrgNode")
+
+    @property
+    def data(self) -> dict:
+        return json.loads(self.payload or "{}")
+
+
+def canonical_payload(payload: dict | None) -> str:
+    return json.dumps(payload or {}, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def entry_hash(entry: AuditEntry) -> str:
+    material = json.dumps(
+        [
+            entry.subject_type,
+            entry.subject_id,
+            entry.seq,
+            entry.actor_id,
+            entry.actor_name,
+            entry.org_id,
+            entry.role,
+            entry.trigger,
+            entry.from_state,
+            entry.to_state,
+            entry.reason or "",
+            entry.payload or "{}",
+            entry.created_at.isoformat(timespec="microseconds"),
+            entry.prev_hash,
+        ],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()
+
+
+def append(subject, *, actor_id, actor_name, org_id, role, trigger, from_state, to_state, reason="", payload=None) -> AuditEntry:
+    """Add the next entry for `subject` (whose row the caller has locked) and advance
+    the subject's chain head. Runs inside the caller's transaction."""
+    entry = AuditEntry(
+        subject_type=subject.subject_type,
+        subject_id=subject.id,
+        seq=(subject.audit_seq or 0) + 1,
+        actor_id=actor_id,
+        actor_name=actor_name,
+        org_id=org_id,
+        role=role,
+        trigger=trigger,
+        from_state=from_state,
+        to_state=to_state,
+        reason=reason or "",
+        payload=canonical_payload(payload),
+        created_at=utcnow(),
+        prev_hash=subject.audit_hash or GENESIS,
+    )
+    entry.hash = entry_hash(entry)
+    subject.audit_seq = entry.seq
+    subject.audit_hash = entry.hash
+    db.session.add(entry)
+    return entry
+
+
+def timeline(subject) -> list[AuditEntry]:
+    return list(
+        db.session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.subject_type == subject.subject_type, AuditEntry.subject_id == subject.id)
+            .order_by(AuditEntry.seq)
+        )
+    )
+
+
+@dataclass
+class Break:
+    entry_id: int | None
+    subject: str
+    seq: int | None
+    problem: str
+
+    def __str__(self) -> str:
+        where = f"entry {self.entry_id} (seq {self.seq})" if self.entry_id else "chain head"
+        return f"{self.subject}: {where}: {self.problem}"
+
+
+_SUBJECT_MODELS: dict[str, type] = {}
+
+
+def register_subject(model: type) -> type:
+    """Class decorator: a model whose rows carry an audit chain (subject_type, audit_seq, audit_hash)."""
+    _SUBJECT_MODELS[model.subject_type] = model
+    return model
+
+
+def _entries() -> Iterator[AuditEntry]:
+    stmt = select(AuditEntry).order_by(AuditEntry.subject_type, AuditEntry.subject_id, AuditEntry.seq)
+    yield from db.session.scalars(stmt.execution_options(yield_per=2000))
+
+
+def _check_head(subject_type: str, subject_id: int, seq: int, last_hash: str) -> Break | None:
+    model = _SUBJECT_MODELS.get(subject_type)
+    if model is None:
+        return None
+    row = db.session.get(model, subject_id)
+    label = f"{subject_type} {subject_id}"
+    if row is None:
+        return Break(None, label, None, "subject row missing")
+    if (row.audit_seq or 0) != seq or (row.audit_hash or GENESIS) != last_hash:
+        return Break(None, label, row.audit_seq, "latest entry missing or replaced (chain head does not match)")
+    return None
+
+
+def verify() -> list[Break]:
+    """Check every chain; returns the breaks found, first one first (empty when intact)."""
+    breaks: list[Break] = []
+    current: tuple[str, int] | None = None
+    expected_seq, prev = 1, GENESIS
+    for entry in _entries():
+        key = (entry.subject_type, entry.subject_id)
+        if key != current:
+            if current is not None:
+                head = _check_head(*current, expected_seq - 1, prev)
+                if head:
+                    breaks.append(head)
+            current, expected_seq, prev = key, 1, GENESIS
+        label = f"{entry.subject_type} {entry.subject_id}"
+        if entry.seq != expected_seq:
+            breaks.append(Break(entry.id, label, entry.seq, f"sequence gap: expected {expected_seq}"))
+        elif entry.prev_hash != prev:
+            breaks.append(Break(entry.id, label, entry.seq, "does not link to the previous entry"))
+        elif entry_hash(entry) != entry.hash:
+            breaks.append(Break(entry.id, label, entry.seq, "content changed after it was written"))
+        expected_seq, prev = entry.seq + 1, entry.hash
+    if current is not None:
+        head = _check_head(*current, expected_seq - 1, prev)
+        if head:
+            breaks.append(head)
+    return breaks

@@ -1,0 +1,359 @@
+"""The workflow engine: workflows declared as data, one shared transitions.Machine each.
+
+`fire()` is the only way a subject changes state. In one database transaction it
+locks the row, checks the version, the actor's permission and jurisdiction and the
+transition's conditions, changes the state (through pytransitions), stamps the
+deadline and the org node responsible for the new state, appends the audit entry
+and commits. Side effects registered on the context run only after the commit. Any
+exception rolls everything back; the session expires the object, so the half-made
+in-memory change pytransitions leaves behind is never seen.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable, Iterable, Optional
+
+from flask_babel import gettext as _
+from sqlalchemy import DateTime, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+from transitions import Machine
+
+from core.db import lock, utcnow, write_transaction
+from core.extensions import db
+from core.errors import InvalidTransition, NotFound, NotPermitted, StaleVersion, ValidationError
+from core.types import PathColumnType
+from orgs import permissions
+from workflow import audit
+
+
+class SystemActor:
+    """The actor of scheduled jobs (deadline sweeps); it holds no memberships."""
+
+    id = None
+    name = "system"
+    is_authenticated = True
+    memberships: list = []
+
+    def __repr__(self) -> str:
+        return "<system>"
+
+
+SYSTEM = SystemActor()
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A guard on a transition, with the message people read when it does not hold."""
+
+    check: Callable[[Any, "FireContext"], bool]
+    message: Any
+
+
+@dataclass(frozen=True)
+class State:
+    name: str
+    label: Any  # lazy string
+    level: Optional[str] = None  # org level responsible while in this state
+    deadline: bool = True  # whether the city policy's deadline applies
+    terminal: bool = False
+    public_label: Any = None  # plain words for residents (defaults to label)
+
+
+@dataclass(frozen=True)
+class Transition:
+    trigger: str
+    source: tuple[str, ...]
+    dest: str
+    permission: str
+    label: Any
+    reason: bool = False  # a written reason is required
+    fields: tuple[str, ...] = ()  # other data keys required
+    conditions: tuple[Condition, ...] = ()
+    system: bool = False  # the deadline sweep may fire it
+    before: tuple[Callable, ...] = ()  # (subject, ctx) inside the transaction, before the state changes
+    after: tuple[Callable, ...] = ()  # (subject, ctx) inside the transaction, after it changed
+    style: str = ""  # "primary" / "danger" for the button
+
+
+@dataclass
+class FireContext:
+    actor: Any
+    trigger: str
+    data: dict
+    transition: Transition | None = None
+    membership: Any = None
+    from_state: str | None = None
+    payload: dict = field(default_factory=dict)  # what goes into the audit entry besides the reason
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
+
+    @property
+    def reason(self) -> str:
+        return (self.data.get("reason") or "").strip()
+
+
+class WorkflowSubject:
+    """Columns every subject of a workflow carries."""
+
+    subject_type: str = ""
+    workflow: "Workflow"
+
+    state: Mapped[str] = mapped_column(String(60), index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    state_entered_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    due_at: Mapped[Optional[datetime]] = mapped_column(DateTime, index=True)
+    audit_seq: Mapped[int] = mapped_column(Integer, default=0)
+    audit_hash: Mapped[Optional[str]] = mapped_column(String(64))
+    # Path of the place or org the subject belongs to: jurisdiction is a prefix test on it.
+    path: Mapped[str] = mapped_column(PathColumnType(), index=True)
+
+    @declared_attr
+    def responsible_org_id(cls) -> Mapped[Optional[int]]:
+        return mapped_column(ForeignKey("org_node.id"), index=True)
+
+    def responsible_org_for(self, state: "State"):
+        """The org node that answers for the subject in `state` (override per model)."""
+        return None
+
+    def deadline_days(self, state: "State") -> int | None:
+        """Working days allowed in `state` (override per model: the city policy)."""
+        return None
+
+
+class Workflow:
+    """States and transitions as data, one shared machine, and the checks around it."""
+
+    def __init__(self, name: str, states: Iterable[State], transitions: Iterable[Transition], initial: str):
+        self.name = name
+        self.states = {state.name: state for state in states}
+        self.transitions = list(transitions)
+        self.initial = initial
+        for t in self.transitions:
+            unknown = [s for s in (*t.source, t.dest) if s not in self.states]
+            if unknown:
+                raise ValueError(f"{name}: transition {t.trigger} names unknown states {unknown}")
+            permissions.action(t.permission)  # fails early on an unregistered action
+        self.machine = Machine(
+            model=None,
+            states=list(self.states),
+            initial=initial,
+            auto_transitions=False,
+            send_event=True,
+            model_attribute="state",
+        )
+        for t in self.transitions:
+            self.machine.add_transition(
+                t.trigger,
+                list(t.source),
+                t.dest,
+                conditions=[self._machine_condition(c) for c in t.conditions],
+                before=[self._machine_callback(cb) for cb in t.before],
+                after=[self._machine_callback(cb) for cb in t.after],
+            )
+
+    @staticmethod
+    def _machine_condition(condition: Condition):
+        return lambda event: condition.check(event.model, event.kwargs["ctx"])
+
+    @staticmethod
+    def _machine_callback(callback: Callable):
+        return lambda event: callback(event.model, event.kwargs["ctx"])
+
+    # --- reading the definition ------------------------------------------------
+
+    def state(self, name: str) -> State:
+        return self.states[name]
+
+    def triggers(self) -> list[str]:
+        return list(dict.fromkeys(t.trigger for t in self.transitions))
+
+    def candidates(self, state: str, trigger: str) -> list[Transition]:
+        return [t for t in self.transitions if t.trigger == trigger and state in t.source]
+
+    def transition_label(self, trigger: str):
+        for t in self.transitions:
+            if t.trigger == trigger:
+                return t.label
+        return trigger
+
+    # --- deciding ----------------------------------------------------------------
+
+    def choose(self, subject, trigger: str, ctx: FireContext) -> Transition:
+        """The transition `trigger` would take from the subject's state, or a domain error."""
+        candidates = self.candidates(subject.state, trigger)
+        if not candidates:
+            if trigger not in self.triggers():
+                raise ValidationError(_("Unknown action: %(trigger)s.", trigger=trigger))
+            raise InvalidTransition(
+                _("This cannot be done while the item is in the state “%(state)s”.",
+                  state=self.state(subject.state).label)
+            )
+        failed: Condition | None = None
+        for candidate in candidates:
+            blocking = next((c for c in candidate.conditions if not c.check(subject, ctx)), None)
+            if blocking is None:
+                return candidate
+            failed = failed or blocking
+        raise InvalidTransition(str(failed.message))
+
+    def allowed(self, subject, actor, trigger: str) -> bool:
+        """May `actor` fire `trigger` now? (decides which buttons a person sees)."""
+        ctx = FireContext(actor=actor, trigger=trigger, data={})
+        for candidate in self.candidates(subject.state, trigger):
+            if not _permitted(actor, candidate, subject):
+                continue
+            if all(c.check(subject, ctx) for c in candidate.conditions):
+                return True
+        return False
+
+    def available(self, subject, actor) -> list[Transition]:
+        """The transitions `actor` may fire now, one per trigger, in definition order."""
+        seen: set[str] = set()
+        result = []
+        for t in self.transitions:
+            if t.trigger in seen or subject.state not in t.source:
+                continue
+            if self.allowed(subject, actor, t.trigger):
+                seen.add(t.trigger)
+                result.append(t)
+        return result
+
+    # --- entering a state ---------------------------------------------------------
+
+    def enter(self, subject, state_name: str, now: datetime | None = None) -> None:
+        """Stamp entry time, the org responsible and the deadline for `state_name`."""
+        now = now or utcnow()
+        state = self.state(state_name)
+        subject.state = state_name
+        subject.state_entered_at = now
+        org = subject.responsible_org_for(state)
+        subject.responsible_org_id = org.id if org is not None else None
+        days = subject.deadline_days(state) if (state.deadline and not state.terminal) else None
+        if days:
+            from workflow.calendar import add_working_days
+
+            subject.due_at = add_working_days(now, days)
+        else:
+            subject.due_at = None
+
+
+def _permitted(actor, transition: Transition, subject) -> bool:
+    if actor is SYSTEM:
+        return transition.system
+    return permissions.can(actor, transition.permission, subject)
+
+
+def _membership_used(actor, transition: Transition, subject):
+    if actor is SYSTEM:
+        return None
+    return permissions.granting_membership(actor, transition.permission, subject)
+
+
+def check_data(transition: Transition, ctx: FireContext) -> None:
+    errors = {}
+    if transition.reason and not ctx.reason:
+        errors["reason"] = _("Please give a reason.")
+    for name in transition.fields:
+        value = ctx.data.get(name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            errors[name] = _("This field is required.")
+    if errors:
+        raise ValidationError(_("Some required information is missing."), fields=errors)
+
+
+def fire(model: type, subject_id: int, trigger: str, actor, expected_version: int | None, **data):
+    """Run one transition on the subject with id `subject_id` (see module docstring).
+
+    Returns the subject after commit. Raises NotFound (missing or outside the actor's
+    jurisdiction), NotPermitted, StaleVersion, InvalidTransition or ValidationError;
+    on any of them nothing is written."""
+    workflow: Workflow = model.workflow
+    ctx = FireContext(actor=actor, trigger=trigger, data=data)
+    with write_transaction():
+        subject = lock(model, subject_id)
+        if subject is None or (actor is not SYSTEM and not permissions.can_see(actor, subject)):
+            raise NotFound(_("Not found."))
+        if expected_version is not None and subject.version != expected_version:
+            raise StaleVersion(
+                _("Someone else changed this item in the meantime. Reload the page to see the current state."),
+                version=subject.version,
+                state=subject.state,
+            )
+        transition = _choose_permitted(workflow, subject, trigger, ctx)
+        ctx.transition = transition
+        ctx.membership = _membership_used(actor, transition, subject)
+        ctx.from_state = subject.state
+        check_data(transition, ctx)
+        if not workflow.machine.events[trigger].trigger(subject, ctx=ctx):
+            raise InvalidTransition(_("This cannot be done now."))
+        workflow.enter(subject, transition.dest)
+        subject.version += 1
+        audit.append(
+            subject,
+            actor_id=actor.id,
+            actor_name=actor.name,
+            org_id=ctx.membership.org_id if ctx.membership is not None else None,
+            role=ctx.membership.role if ctx.membership is not None else None,
+            trigger=trigger,
+            from_state=ctx.from_state,
+            to_state=transition.dest,
+            reason=ctx.reason,
+            payload=ctx.payload,
+        )
+    for effect in ctx.after_commit:
+        effect()
+    return subject
+
+
+def _choose_permitted(workflow: Workflow, subject, trigger: str, ctx: FireContext) -> Transition:
+    transition = workflow.choose(subject, trigger, ctx)
+    if not _permitted(ctx.actor, transition, subject):
+        raise NotPermitted(_("You are not permitted to do this."))
+    return transition
+
+
+def record_event(subject, actor, trigger: str, *, reason: str = "", payload: dict | None = None, org_id=None) -> None:
+    """Audit something that happened to a locked subject without a state change
+    (an overdue escalation, a photo added...). Inside the caller's transaction."""
+    subject.version += 1
+    audit.append(
+        subject,
+        actor_id=actor.id,
+        actor_name=actor.name,
+        org_id=org_id,
+        role=None,
+        trigger=trigger,
+        from_state=subject.state,
+        to_state=subject.state,
+        reason=reason,
+        payload=payload,
+    )
+
+
+def start(subject, actor, *, state: str | None = None, trigger: str = "create", reason: str = "",
+          payload: dict | None = None) -> None:
+    """Put a new subject into its first state (the workflow's initial one unless
+    given) and write its first audit entry, inside the caller's transaction."""
+    workflow: Workflow = type(subject).workflow
+    first = state or workflow.initial
+    workflow.enter(subject, first)
+    subject.version = 1
+    db.session.add(subject)
+    db.session.flush()
+    membership = None
+    if actor is not SYSTEM:
+        membership = next(
+            (m for m in actor.memberships if subject.path.startswith(m.org.path)), None
+        ) or (actor.memberships[0] if actor.memberships else None)
+    audit.append(
+        subject,
+        actor_id=actor.id,
+        actor_name=actor.name,
+        org_id=membership.org_id if membership else None,
+        role=membership.role if membership else None,
+        trigger=trigger,
+        from_state=None,
+        to_state=first,
+        reason=reason,
+        payload=payload,
+    )

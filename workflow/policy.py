@@ -1,0 +1,76 @@
+"""Per-city policy for workflows: working-day deadlines per state and notice periods.
+
+Rules differ by city; they are named policies chosen with CITY_POLICY, never
+constants buried in code. Vote thresholds live with the vote arithmetic
+(workflow/tally.py) under the same city codes.
+
+Default deadlines (working days, China's official calendar):
+
+| state | days | why |
+|---|---|---|
+| review_household | 2 | a member household passes a neighbour's demand on quickly |
+| review_building | 3 | first check and merging duplicates by the building group |
+| review_grid | 5 | the grid worker verifies on site |
+| review_community | 10 | the community decides or includes it in the estate plan |
+| review_street | 15 | the street approves plans and budgets |
+| planned | 30 | the plan item is prepared for consultation |
+| consultation | 15 | |
+| voting | 15 | |
+| public_notice | none | the notice period itself (calendar days) governs |
+| construction | none | the construction schedule governs |
+| acceptance | 10 | |
+| rectification | 20 | |
+| negotiation | 10 | |
+| mediation | 30 | |
+| sent / acknowledged (dispatch) | 2 / 5 | tasks sent down the levels |
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask import current_app
+
+DEFAULT_DEADLINES: dict[str, int] = {
+    "review_household": 2,
+    "review_building": 3,
+    "review_grid": 5,
+    "review_community": 10,
+    "review_street": 15,
+    "planned": 30,
+    "consultation": 15,
+    "voting": 15,
+    "acceptance": 10,
+    "rectification": 20,
+    "negotiation": 10,
+    "mediation": 30,
+    "sent": 2,
+    "acknowledged": 5,
+}
+
+
+@dataclass(frozen=True)
+class CityPolicy:
+    code: str
+    name: str
+    deadlines: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_DEADLINES))
+    notice_days_default: int = 7
+    notice_days_by_subcategory: dict[str, int] = field(default_factory=lambda: {"elevator": 15})
+
+
+POLICIES: dict[str, CityPolicy] = {
+    "default": CityPolicy("default", "national defaults"),
+    # An example of a city with faster first-level handling (接诉即办 style).
+    "fast_response": CityPolicy(
+        "fast_response",
+        "fast response city",
+        deadlines={**DEFAULT_DEADLINES, "review_household": 1, "review_building": 2, "review_grid": 3},
+    ),
+}
+
+
+def current_policy() -> CityPolicy:
+    code = current_app.config.get("CITY_POLICY", "default")
+    try:
+        return POLICIES[code]
+    except KeyError:
+        raise RuntimeError(f"CITY_POLICY={code!r} is not a known policy: {sorted(POLICIES)}") from None
