@@ -1,6 +1,7 @@
 """Application factory: create_app(config=None) builds the app in named steps."""
 from __future__ import annotations
 
+import importlib
 import os
 
 from flask import Flask, current_app, has_request_context, jsonify, render_template, request, session
@@ -60,11 +61,10 @@ def select_locale() -> str:
 
 
 MODEL_MODULES = ("orgs.models", "workflow.audit", "workflow.models")
+API_MODULES: tuple[str, ...] = ()
 
 
 def register_extensions(app: Flask) -> None:
-    import importlib
-
     for module in MODEL_MODULES:
         importlib.import_module(module)
     db.init_app(app)
@@ -82,18 +82,27 @@ def register_extensions(app: Flask) -> None:
     login_manager.session_protection = "basic"
     login_manager.login_message = None
 
-    from orgs.auth import load_user
+    from orgs.auth import load_user, load_user_from_request
 
     login_manager.user_loader(load_user)
+    login_manager.request_loader(load_user_from_request)
 
 
 def register_blueprints(app: Flask) -> None:
     from orgs.auth import bp as auth_bp
     from orgs.permissions import is_staff
+    from orgs.roster_views import bp as roster_bp
     from orgs.views import bp as orgs_bp
 
+    from core.api import api
+
+    # Modules that add routes to the API blueprint must be imported before it is registered.
+    for module in API_MODULES:
+        importlib.import_module(module)
     app.register_blueprint(auth_bp)
     app.register_blueprint(orgs_bp)
+    app.register_blueprint(roster_bp)
+    app.register_blueprint(api)
     add_nav(app, "orgs.tree_root", _l("Org tree"), 20, is_staff)
 
 

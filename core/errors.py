@@ -13,6 +13,13 @@ class DomainError(Exception):
         self.details = details
 
 
+class Unauthorized(DomainError):
+    """No session and no valid API token."""
+
+    status = 401
+    code = "unauthorized"
+
+
 class NotFound(DomainError):
     """Missing, or outside the actor's jurisdiction (never say which)."""
 

@@ -1,16 +1,29 @@
-"""CLI: flask demo load, flask user create, flask roster import/export."""
+"""CLI: flask demo load, flask user create, flask roster import/export/template."""
 from __future__ import annotations
+
+import itertools
+import os
+import tempfile
 
 import click
 from flask import Flask
 from flask.cli import AppGroup
+from flask_babel import gettext as _
+from sqlalchemy import select
 
 from core.db import write_transaction
 from core.errors import DomainError
-from orgs import demo, services
+from core.extensions import db
+from orgs import demo, roster, services
+from orgs.models import Person
 
 demo_cli = AppGroup("demo", help="Demo data.")
 user_cli = AppGroup("user", help="Accounts.")
+roster_cli = AppGroup("roster", help="Roster of an estate as .xlsx: import, export, blank template.")
+
+# The account the roster commands act as unless --as names another: the system
+# administrator that `flask demo load` creates (or `flask user create admin --role admin ...`).
+DEFAULT_CLI_ACCOUNT = "admin"
 
 
 @demo_cli.command("load")
@@ -41,6 +54,96 @@ def user_create(username: str, name: str, org_code: str, role: str, password: st
     click.echo(f"created {username}")
 
 
+def _account(username: str) -> Person:
+    person = db.session.scalar(select(Person).where(Person.username == username))
+    if person is None or not person.active:
+        raise click.ClickException(_("No active account named %(name)s (choose one with --as).", name=username))
+    return person
+
+
+class _ProgressBars:
+    """click progress bars driven by the import's progress callback, one per stage."""
+
+    def __init__(self) -> None:
+        self.stage: str | None = None
+        self.bar = None
+        self.done = 0
+
+    def __call__(self, stage: str, done: int, total: int | None) -> None:
+        if stage != self.stage:
+            self.close()
+            label = _("Reading rows") if stage == roster.READ else _("Writing households")
+            # Without a known total the bar shows the count only (an iterable without length).
+            self.bar = click.progressbar(length=total, label=label, show_pos=True) if total else \
+                click.progressbar(itertools.repeat(None), label=label, show_pos=True)
+            self.bar.__enter__()
+            self.stage, self.done = stage, 0
+        if done > self.done:
+            self.bar.update(done - self.done)
+            self.done = done
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+@roster_cli.command("import")
+@click.argument("file", type=click.File("rb"))
+@click.option("--estate", "estate_code", required=True, help="Code of the estate.")
+@click.option("--as", "username", default=DEFAULT_CLI_ACCOUNT, show_default=True,
+              help="Account the import acts as; it needs roster.import on the estate.")
+def roster_import(file, estate_code: str, username: str) -> None:
+    """Import an estate's households from an .xlsx FILE; any bad row imports nothing (exit 1)."""
+    bars = _ProgressBars()
+    try:
+        report = roster.import_roster(_account(username), estate_code, file, progress=bars)
+    except DomainError as err:
+        raise click.ClickException(err.message) from None
+    finally:
+        bars.close()
+    for line in report.lines():
+        click.echo(line)
+    if not report.ok:
+        raise click.exceptions.Exit(1)
+
+
+@roster_cli.command("export")
+@click.option("--estate", "estate_code", required=True, help="Code of the estate.")
+@click.option("--as", "username", default=DEFAULT_CLI_ACCOUNT, show_default=True,
+              help="Account the export acts as; it needs roster.export on the estate.")
+@click.argument("file", type=click.Path(dir_okay=False, writable=True))
+def roster_export(estate_code: str, username: str, file: str) -> None:
+    """Export an estate's households to FILE (.xlsx) in the import layout."""
+    _write_atomically(file, lambda handle: click.echo(
+        _("Exported %(n)d households.", n=roster.export_roster(_account(username), estate_code, handle))
+    ))
+
+
+@roster_cli.command("template")
+@click.argument("file", type=click.Path(dir_okay=False, writable=True))
+def roster_template(file: str) -> None:
+    """Write the blank roster layout, with a sheet explaining each column, to FILE (.xlsx)."""
+    _write_atomically(file, roster.write_template)
+
+
+def _write_atomically(path: str, write) -> None:
+    """Write to a temporary file beside `path`, then rename: a failure leaves no half file."""
+    directory = os.path.dirname(os.path.abspath(path))
+    handle = tempfile.NamedTemporaryFile(dir=directory, suffix=".xlsx", delete=False)
+    try:
+        with handle:
+            write(handle)
+        os.replace(handle.name, path)
+    except DomainError as err:
+        os.unlink(handle.name)
+        raise click.ClickException(err.message) from None
+    except BaseException:
+        os.unlink(handle.name)
+        raise
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(user_cli)
+    app.cli.add_command(roster_cli)

@@ -100,6 +100,19 @@ def can(person, name: str, obj: Scoped | None = None) -> bool:
     return False
 
 
+def granting_membership(person, name: str, obj: Scoped):
+    """The membership through which `person` may perform `name` on `obj` (the most
+    specific one: deepest org node first), or None."""
+    grants = action(name).grants
+    for membership in sorted(person.memberships, key=lambda m: -len(m.org.path)):
+        scope = grants.get(membership.role)
+        if scope == SUBTREE and _under(obj.path, membership.org.path):
+            return membership
+        if scope == OWN and _personal(obj, person):
+            return membership
+    return None
+
+
 def can_see(person, obj: Scoped) -> bool:
     """Is `obj` within the person's jurisdiction at all (any role), or personal to them?"""
     if person is None or not getattr(person, "is_authenticated", False):

@@ -1,4 +1,4 @@
-"""Renovation issues, estate plans, photos, satisfaction ratings and API tokens."""
+"""Renovation issues, estate plans and photos."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -169,20 +169,3 @@ class IssuePhoto(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     issue: Mapped[RenovationIssue] = relationship(back_populates="photos")
-
-
-class ApiToken(db.Model):
-    """A personal API token for integrations; only its SHA-256 is stored."""
-
-    __tablename__ = "api_token"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
-    name: Mapped[str] = mapped_column(String(80))
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    prefix: Mapped[str] = mapped_column(String(12))
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    last_used_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
-    revoked_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
-
-    person: Mapped[Person] = relationship()
