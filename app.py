@@ -93,6 +93,7 @@ def register_blueprints(app: Flask) -> None:
     from orgs.permissions import is_staff
     from orgs.roster_views import bp as roster_bp
     from orgs.views import bp as orgs_bp
+    from workflow.views import bp as issues_bp
 
     from core.api import api
 
@@ -102,7 +103,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(orgs_bp)
     app.register_blueprint(roster_bp)
+    app.register_blueprint(issues_bp)
     app.register_blueprint(api)
+    add_nav(app, "issues.worklist", _l("Issues"), 10, lambda user: user.is_authenticated)
+    add_nav(app, "issues.diagram", _l("How an issue moves"), 90)
     add_nav(app, "orgs.tree_root", _l("Org tree"), 20, is_staff)
 
 

@@ -7,7 +7,7 @@ PY=.venv/bin/python
 export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}"
 
 echo "== tests on SQLite =="
-WUJI_TEST_BACKEND=sqlite $PY -m pytest "$@"
+WUJI_TEST_BACKEND=sqlite $PY -m pytest -q "$@"
 sqlite_status=$?
 
 if $PY - <<'PY'
@@ -21,7 +21,7 @@ except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
 PY
 then
   echo "== tests on PostgreSQL =="
-  WUJI_TEST_BACKEND=postgresql $PY -m pytest "$@"
+  WUJI_TEST_BACKEND=postgresql $PY -m pytest -q "$@"
   pg_status=$?
 else
   if [ "${CI:-}" = "true" ]; then
