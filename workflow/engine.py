@@ -336,9 +336,9 @@ def start(subject, actor, *, state: str | None = None, trigger: str = "create", 
     given) and write its first audit entry, inside the caller's transaction."""
     workflow: Workflow = type(subject).workflow
     first = state or workflow.initial
+    db.session.add(subject)
     workflow.enter(subject, first)
     subject.version = 1
-    db.session.add(subject)
     db.session.flush()
     membership = None
     if actor is not SYSTEM:
