@@ -59,10 +59,10 @@ from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from core.db import lock, write_transaction
+from core.db import is_sqlite, lock, write_transaction
 from core.errors import NotFound, StaleVersion
 from core.extensions import db
 from orgs import permissions
@@ -78,7 +78,7 @@ YES = "是"
 NO = "否"
 SEPARATORS = re.compile(r"[、,，;；]")
 DISPLAY_SEPARATOR = "、"
-PHONE = re.compile(r"^\+?\d{5,20}$")
+PHONE = re.compile(r"^\+?\d{5,19}$")  # fits person.phone, String(20)
 _ROW_TAG = re.compile(rb"<row[ >]")
 MAX_ROWS = 200_000
 MAX_AREA = Decimal("99999999.99")  # Numeric(10, 2)
@@ -653,8 +653,7 @@ class _Import:
     def write(self) -> None:
         building_refs = self._write_buildings()
         unit_refs = self._write_units(building_refs)
-        owner_ids = self._write_people()
-        self._write_households(unit_refs, owner_ids)
+        self._write_households(unit_refs)
 
     def _building_path(self, org_code: Optional[str], current: Optional[tuple]) -> tuple[Optional[int], str]:
         if org_code:
@@ -727,13 +726,28 @@ class _Import:
         return refs
 
     def _insert_returning(self, model, rows: list[dict]) -> list[int]:
-        """Bulk INSERT ... RETURNING id, ids in the order of `rows` (SQLAlchemy's
-        insertmanyvalues: a few statements of many rows each, on both backends)."""
+        """Bulk INSERT; returns the new ids in the order of `rows`.
+
+        PostgreSQL: INSERT ... RETURNING in batches (SQLAlchemy's insertmanyvalues,
+        ordered by the serial column). SQLite cannot order a multi-row RETURNING, so
+        SQLAlchemy would fall back to one statement per row; instead the ids are
+        given explicitly from max(id) + 1: the IMMEDIATE write transaction holds the
+        database write lock, so no one else can take them, and the tables are not
+        AUTOINCREMENT tables (SQLite itself would choose max(rowid) + 1 too).
+        """
         if not rows:
             return []
         table = model.__table__
-        statement = table.insert().returning(table.c.id, sort_by_parameter_order=True)
-        return [row_id for (row_id,) in db.session.connection().execute(statement, rows)]
+        connection = db.session.connection()
+        if not is_sqlite():
+            statement = table.insert().returning(table.c.id, sort_by_parameter_order=True)
+            return [row_id for (row_id,) in connection.execute(statement, rows)]
+        first = (connection.execute(select(func.max(table.c.id))).scalar() or 0) + 1
+        ids = list(range(first, first + len(rows)))
+        for row_id, row in zip(ids, rows):
+            row["id"] = row_id
+        connection.execute(table.insert(), rows)
+        return ids
 
     def _resolve_owners(self, existing: list[Optional[tuple]]) -> tuple[list[list[int]], list[dict], list[dict]]:
         """Person references for every row's owners: a person id (> 0), or -(i + 1) for
