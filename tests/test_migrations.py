@@ -9,20 +9,13 @@ from flask_migrate import downgrade, upgrade
 
 from app import create_app
 from core.extensions import db
-from tests.conftest import BACKEND, BASE_CONFIG, PG_URL
+from tests.conftest import BACKEND, BASE_CONFIG, drop_postgres, scratch_postgres
 
 
 def _scratch_url(tmp_path) -> str:
     if BACKEND != "postgresql":
         return f"sqlite:///{tmp_path / 'migrations.sqlite'}"
-    url = sa.engine.make_url(PG_URL)
-    scratch = url.set(database=f"{url.database}_migrations")
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{scratch.database}" WITH (FORCE)')
-        conn.exec_driver_sql(f'CREATE DATABASE "{scratch.database}"')
-    admin.dispose()
-    return scratch.render_as_string(hide_password=False)
+    return scratch_postgres("migrations")
 
 
 def _tables(engine) -> set[str]:
@@ -30,7 +23,8 @@ def _tables(engine) -> set[str]:
 
 
 def test_upgrade_downgrade_upgrade_and_models_match(tmp_path):
-    app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": _scratch_url(tmp_path)})
+    url = _scratch_url(tmp_path)
+    app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
         upgrade()
         assert _tables(db.engine) == set(db.metadata.tables)
@@ -44,3 +38,5 @@ def test_upgrade_downgrade_upgrade_and_models_match(tmp_path):
         assert levels == ["street_committee", "community_committee", "grid_branch", "building_group", "member_household"]
         db.session.remove()
         db.engine.dispose()
+    if BACKEND == "postgresql":
+        drop_postgres(url)
