@@ -60,8 +60,10 @@ def select_locale() -> str:
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
-MODEL_MODULES = ("orgs.models", "workflow.audit", "workflow.models")
-API_MODULES: tuple[str, ...] = ()
+MODEL_MODULES = ("orgs.models", "workflow.audit", "workflow.models", "conventions.models")
+API_MODULES: tuple[str, ...] = ("conventions.api",)
+# Modules that add demo data loaders (orgs.demo.add_loader) run after the org tree.
+DEMO_MODULES = ("conventions.demo",)
 
 
 def register_extensions(app: Flask) -> None:
@@ -89,6 +91,8 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from conventions.public import bp as public_conventions_bp
+    from conventions.views import bp as conventions_bp
     from orgs.auth import bp as auth_bp
     from orgs.permissions import is_staff
     from orgs.roster_views import bp as roster_bp
@@ -104,10 +108,14 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(orgs_bp)
     app.register_blueprint(roster_bp)
     app.register_blueprint(issues_bp)
+    app.register_blueprint(conventions_bp)
+    app.register_blueprint(public_conventions_bp)
     app.register_blueprint(api)
     add_nav(app, "issues.worklist", _l("Issues"), 10, lambda user: user.is_authenticated)
     add_nav(app, "issues.diagram", _l("How an issue moves"), 90)
     add_nav(app, "orgs.tree_root", _l("Org tree"), 20, is_staff)
+    add_nav(app, "conventions.index", _l("Drafting conventions"), 40, lambda user: user.is_authenticated)
+    add_nav(app, "public.index", _l("Conventions"), 60)
 
 
 def _wants_json() -> bool:
@@ -162,11 +170,15 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from conventions.cli import register as register_conventions_cli
     from orgs.cli import register as register_orgs_cli
     from workflow.cli import register as register_workflow_cli
 
     register_orgs_cli(app)
     register_workflow_cli(app)
+    register_conventions_cli(app)
+    for module in DEMO_MODULES:
+        importlib.import_module(module)
 
 
 def register_template_helpers(app: Flask) -> None:

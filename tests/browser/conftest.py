@@ -30,8 +30,11 @@ def live_server(app):
         thread.join(timeout=10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """One browser per test module: Playwright's sync API keeps an asyncio loop running in
+    the main thread while it is started, so it must stop before later tests call
+    asyncio.run() (pyHanko signing and verification do)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -1,0 +1,43 @@
+"""CLI: flask conventions pdf VERSION_ID, flask conventions trust-root."""
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+conventions_cli = AppGroup("conventions", help="Conventions.")
+
+
+@conventions_cli.command("pdf")
+@click.argument("version_id", type=int)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write the PDF here.")
+def conventions_pdf(version_id: int, output: str | None) -> None:
+    """Issue (if needed) and print the SHA-256 of the signed PDF of a public version."""
+    import hashlib
+
+    from conventions.models import ConventionVersion
+    from conventions.pdf import signed_pdf
+    from core.extensions import db
+
+    version = db.session.get(ConventionVersion, version_id)
+    data = signed_pdf(version) if version is not None and version.is_public else None
+    if data is None:
+        raise click.ClickException(f"version {version_id} is not public or has no signed PDF")
+    if output:
+        with open(output, "wb") as handle:
+            handle.write(data)
+    click.echo(hashlib.sha256(data).hexdigest())
+
+
+@conventions_cli.command("trust-root")
+def conventions_trust_root() -> None:
+    """Print the PEM certificate that convention PDF signatures chain to (for pdfsig/NSS or Acrobat)."""
+    from conventions.keys import trust_roots
+    from documents.pki import certificate_to_pem
+
+    for certificate in trust_roots():
+        click.echo(certificate_to_pem(certificate).decode("ascii"), nl=False)
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(conventions_cli)
