@@ -60,8 +60,10 @@ def select_locale() -> str:
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
-MODEL_MODULES = ("orgs.models", "workflow.audit", "workflow.models", "conventions.models")
-API_MODULES: tuple[str, ...] = ("conventions.api",)
+MODEL_MODULES = (
+    "orgs.models", "workflow.audit", "workflow.models", "conventions.models", "workflow.voting", "workflow.notice", "workflow.consultation",
+)
+API_MODULES: tuple[str, ...] = ("conventions.api", "workflow.procedure_api")
 # Modules that add demo data loaders (orgs.demo.add_loader) run after the org tree.
 DEMO_MODULES = ("conventions.demo",)
 
@@ -98,6 +100,7 @@ def register_blueprints(app: Flask) -> None:
     from orgs.roster_views import bp as roster_bp
     from orgs.views import bp as orgs_bp
     from workflow.views import bp as issues_bp
+    from workflow.procedure_views import bp as procedures_bp
 
     from core.api import api
 
@@ -108,10 +111,12 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(orgs_bp)
     app.register_blueprint(roster_bp)
     app.register_blueprint(issues_bp)
+    app.register_blueprint(procedures_bp)
     app.register_blueprint(conventions_bp)
     app.register_blueprint(public_conventions_bp)
     app.register_blueprint(api)
     add_nav(app, "issues.worklist", _l("Issues"), 10, lambda user: user.is_authenticated)
+    add_nav(app, "procedures.vote_list", _l("Votes"), 15, lambda user: user.is_authenticated)
     add_nav(app, "issues.diagram", _l("How an issue moves"), 90)
     add_nav(app, "orgs.tree_root", _l("Org tree"), 20, is_staff)
     add_nav(app, "conventions.index", _l("Drafting conventions"), 40, lambda user: user.is_authenticated)

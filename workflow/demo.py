@@ -7,7 +7,7 @@ from sqlalchemy import select
 from core.extensions import db
 from orgs.demo import add_loader
 from orgs.models import Household, LiaisonHousehold, OrgNode, Person
-from workflow import engine
+from workflow import engine, procedure_demo
 from workflow.models import RenovationIssue
 from workflow.services import launch_task, raise_issue
 
@@ -20,14 +20,15 @@ DEMANDS = [
      [("member", "escalate"), ("group", "escalate"), ("grid", "escalate")]),
     ("1号楼加装电梯", "improvement", "elevator", "1号楼1单元多为老年住户，希望加装电梯。",
      [("member", "escalate"), ("group", "escalate"), ("grid", "escalate"), ("community", "include_in_plan"),
-      ("community", "start_consultation")]),
+      ("community", "start_consultation"), ("community", "open_vote")]),
     ("雨水管破损", "basic", "drainage", "4号楼北侧雨水管断裂。",
      [("member", "escalate"), ("group", "resolve", {"reason": "已联系物业更换雨水管，3天内完成。"})]),
 ]
 TASKS = [
     ("小区外墙保温改造", "basic", "walls", "按街道改造计划，对1-6号楼外墙进行保温改造。",
      [("community", "start_consultation"), ("community", "skip_vote", {"reason": "属于基础类改造，不涉及业主共同决定事项。"}),
-      ("community", "start_construction"), ("builder", "report_progress", {"progress": "60"})]),
+      ("community", "notice_period_passed"), ("community", "start_construction"),
+      ("builder", "report_progress", {"progress": "60"})]),
 ]
 
 
@@ -39,6 +40,9 @@ def _run(issue: RenovationIssue, steps) -> None:
     for step in steps:
         username, trigger, *rest = step
         data = rest[0] if rest else {}
+        if trigger in procedure_demo.STEPS:
+            procedure_demo.STEPS[trigger](issue, _person(username), _person, **data)
+            continue
         engine.fire(RenovationIssue, issue.id, trigger, _person(username), issue.version, **data)
 
 

@@ -19,6 +19,7 @@ from core.extensions import db
 from orgs import roles as R
 from orgs.permissions import register
 from workflow.engine import Condition, State, Transition, Workflow
+from workflow import procedure_hooks as procedures
 
 # --- actions (who may do what, scoped to the org subtree or to their own items) ---
 
@@ -247,17 +248,18 @@ TRANSITIONS = [
                _l("Include in the estate plan"), after=(_include_in_plan,), style="primary"),
     Transition("start_consultation", ("planned",), "consultation", "issue.plan", _l("Start consultation"),
                style="primary"),
-    Transition("open_vote", ("consultation",), "voting", "issue.plan", _l("Put to the vote"), style="primary"),
+    Transition("open_vote", ("consultation",), "voting", "issue.plan", _l("Put to the vote"),
+               after=(procedures.open_vote,), style="primary"),
     Transition("skip_vote", ("consultation",), "public_notice", "issue.plan",
-               _l("No vote needed: go to public notice"), reason=True),
+               _l("No vote needed: go to public notice"), reason=True, after=(procedures.publish_notice,)),
     Transition("vote_passed", ("voting",), "public_notice", "issue.plan", _l("Record that the vote passed"),
-               style="primary"),
+               conditions=(procedures.VOTE_PASSED,), after=(procedures.publish_notice,), style="primary"),
     Transition("vote_failed", ("voting",), "planned", "issue.plan", _l("Record that the vote failed: revise the plan"),
-               reason=True, after=(_note_public_reason,)),
+               reason=True, conditions=(procedures.VOTE_FAILED,), after=(_note_public_reason,)),
     Transition("withdraw", ("planned", "consultation", "voting"), "closed", "issue.plan", _l("Withdraw the item"),
-               reason=True, after=(_note_public_reason, _mark_closed), style="danger"),
+               reason=True, after=(_note_public_reason, _mark_closed, procedures.cancel_open_vote), style="danger"),
     Transition("start_construction", ("public_notice",), "construction", "issue.plan", _l("Start construction"),
-               style="primary"),
+               conditions=(procedures.NOTICE_OVER, procedures.OBJECTIONS_SETTLED), style="primary"),
     Transition("report_progress", ("construction",), "construction", "issue.report_progress",
                _l("Report progress"), fields=("progress",), before=(_record_progress,)),
     Transition("finish_construction", ("construction",), "acceptance", "issue.report_progress",

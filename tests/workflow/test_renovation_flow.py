@@ -4,7 +4,9 @@ import pytest
 from core.errors import InvalidTransition, NotFound, NotPermitted, StaleVersion, ValidationError
 from workflow import services
 from workflow.audit import verify
+from tests.workflow.acceptance_helpers import inspection_of, pass_inspection, record, submit
 from tests.workflow.helpers import fire, issue, person, raise_demand
+from tests.workflow.vote_helpers import end_notice_period, pass_vote
 
 
 def test_resident_demand_starts_at_building_group_without_member_household(app, world):
@@ -54,14 +56,19 @@ def test_whole_lifecycle_to_closed_with_rating(app, world):
         fire("community", issue_id, "include_in_plan")
         fire("community", issue_id, "start_consultation")
         fire("community", issue_id, "open_vote")
-        fire("community", issue_id, "vote_passed")
+        pass_vote(issue_id)
+        end_notice_period(issue_id)
         fire("community", issue_id, "start_construction")
         fire("builder", issue_id, "report_progress", progress="40")
         assert issue(issue_id).progress == 40
         fire("builder", issue_id, "finish_construction")
-        fire("community", issue_id, "require_rectification", reason="扶手松动")
+        inspection_id = inspection_of(issue_id).id
+        record(inspection_id, default="fail")  # the joint inspection finds defects
+        submit(inspection_id)
+        assert issue(issue_id).state == "rectification"
         fire("builder", issue_id, "request_reinspection")
-        fire("community", issue_id, "accept")
+        pass_inspection(world, issue_id)  # re-inspected; every party approves
+        assert issue(issue_id).state == "long_term_management"
         fire("community", issue_id, "close")
         fire("resident", issue_id, "rate", satisfaction="5", comment="很满意")
         item = issue(issue_id)
@@ -101,7 +108,8 @@ def test_dispute_returns_to_the_state_it_left(app, world):
         fire("community", issue_id, "include_in_plan")
         fire("community", issue_id, "start_consultation")
         fire("community", issue_id, "open_vote")
-        fire("community", issue_id, "vote_passed")
+        pass_vote(issue_id)
+        end_notice_period(issue_id)
         fire("community", issue_id, "start_construction")
         fire("resident", issue_id, "raise_dispute", reason="施工噪音扰民")
         assert issue(issue_id).state == "negotiation"
@@ -141,6 +149,10 @@ def test_failing_callback_leaves_nothing_changed(app, world):
         for trigger in ("escalate", "escalate", "include_in_plan", "start_consultation", "open_vote",
                         "vote_passed", "start_construction"):
             username = {"review_building": "group", "review_grid": "grid"}.get(issue(issue_id).state, "community")
+            if trigger == "vote_passed":
+                pass_vote(issue_id)
+                end_notice_period(issue_id)
+                continue
             fire(username, issue_id, trigger)
         before = issue(issue_id)
         version, seq = before.version, before.audit_seq
