@@ -24,6 +24,7 @@ from core.errors import DomainError, ValidationError
 DATA_KEYS = frozenset({
     "reason", "entitled_heads", "agree_heads", "disagree_heads", "abstain_heads", "entitled_area", "agree_area",
     "disagree_area", "abstain_area", "vote_date", "vote_reference", "filing_number", "filing_date", "effective_date",
+    "closes_on",
 })
 
 

@@ -180,6 +180,11 @@ class ConventionVersion(WorkflowSubject, db.Model):
         """The stored result rebuilt exactly (so it can be described in any language)."""
         return result_from_dict(self.vote_data) if self.vote_result else None
 
+    @property
+    def building_id(self) -> Optional[int]:
+        """The building a building-wide convention applies to (the default electorate of a ballot)."""
+        return self.convention.building_id
+
     def loose_articles(self) -> list["ConventionArticle"]:
         return [a for a in self.articles if a.chapter_id is None]
 
@@ -305,3 +310,7 @@ def result_from_dict(data: dict) -> tally.TallyResult:
     heads = {name: int(data[name]) for name in data if name.endswith("_heads")}
     return tally.TallyResult(rule=tally.get_rule(data["rule"], data.get("city", tally.DEFAULT_CITY)),
                              checks=checks, passed=bool(data["passed"]), **areas, **heads)
+
+
+# Convention versions are targets of workflow.voting ballots (registered on import).
+from conventions import ballot as _ballot  # noqa: E402,F401

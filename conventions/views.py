@@ -12,6 +12,7 @@ from sqlalchemy import select
 from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from conventions import ballot as ballots
 from conventions import filters, services
 from conventions.labels import KIND_LABELS, SCOPE_LABELS
 from conventions.models import ConventionVersion
@@ -175,6 +176,7 @@ def _render_version(version: ConventionVersion, status: int = 200, text_form: Te
         actions=actions, vote_defaults=vote_defaults, timeline=_timeline_rows(version),
         text_form=text_form, comment_form=CommentForm(), answer_form=AnswerForm(),
         transition_form=TransitionForm(),
+        ballot=ballots.current_ballot(version) if version.state == "voting" else None,
         may_edit=version.state == "draft" and permissions.can(current_user, "convention.draft", version),
         may_comment=version.state == "consultation" and permissions.can(current_user, "convention.comment", version),
         may_answer=version.state == "consultation" and permissions.can(current_user, "convention.answer", version),

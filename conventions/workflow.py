@@ -78,6 +78,16 @@ def _callback(name: str):
     return lambda version, ctx: getattr(_lifecycle(), name)(version, ctx)
 
 
+def _ballot(name: str):
+    """A condition or callback of conventions/ballot.py (a ballot through workflow.voting)."""
+    def call(version, ctx):
+        from conventions import ballot
+
+        return getattr(ballot, name)(version, ctx)
+
+    return call
+
+
 HAS_ARTICLES = Condition(_check("has_articles"), _l("The text has no articles yet."))
 ALL_ANSWERED = Condition(
     _check("all_comments_answered"),
@@ -93,6 +103,14 @@ FILED = Condition(
     _check("is_filed"),
     _l("The convention has not been filed with the street: record the filing number and date first."),
 )
+NO_BALLOT = Condition(
+    _ballot("no_ballot"),
+    _l("A ballot of the households was opened for this vote: its result decides, not counts typed in."),
+)
+BALLOT_POSSIBLE = Condition(_ballot("ballot_possible"),
+                            _l("A ballot needs an estate or a building: a community-wide vote is held as a meeting."))
+BALLOT_FAILED = Condition(_ballot("ballot_failed"), _l("The ballot has not been closed and counted yet."))
+BALLOT_PASSED = Condition(_ballot("ballot_passed"), _l("The ballot has not been closed and counted yet."))
 NEWER_PUBLISHED = Condition(_check("newer_version_published"), _l("No newer version is being published."))
 
 VOTE_FIELDS = ("entitled_heads", "agree_heads", "disagree_heads", "abstain_heads")
@@ -108,11 +126,17 @@ TRANSITIONS = [
                _l("Approve: put the text to the vote"), after=(_callback("prepare_vote"),), style="primary"),
     Transition("return_for_revision", ("street_review",), "draft", "convention.review",
                _l("Send back for revision"), reason=True, after=(_callback("note_reason"),)),
-    Transition("record_vote", ("voting",), "draft", "convention.vote", _l("Record the vote result"),
-               fields=VOTE_FIELDS, conditions=(VOTE_FAILS,), before=(_callback("record_failed_vote"),),
+    Transition("open_ballot", ("voting",), "voting", "convention.vote", _l("Open a ballot of the households"),
+               conditions=(BALLOT_POSSIBLE, NO_BALLOT), after=(_ballot("open_ballot"),)),
+    Transition("take_ballot_result", ("voting",), "draft", "convention.vote", _l("Take the result of the ballot"),
+               conditions=(BALLOT_FAILED,), before=(_ballot("take_failed_ballot"),), style="primary"),
+    Transition("take_ballot_result", ("voting",), "adopted", "convention.vote", _l("Take the result of the ballot"),
+               conditions=(BALLOT_PASSED,), before=(_ballot("take_passed_ballot"),), style="primary"),
+    Transition("record_vote", ("voting",), "draft", "convention.vote", _l("Record the result of the meeting"),
+               fields=VOTE_FIELDS, conditions=(NO_BALLOT, VOTE_FAILS), before=(_callback("record_failed_vote"),),
                style="primary"),
-    Transition("record_vote", ("voting",), "adopted", "convention.vote", _l("Record the vote result"),
-               fields=VOTE_FIELDS, conditions=(VOTE_PASSES,), before=(_callback("record_passed_vote"),),
+    Transition("record_vote", ("voting",), "adopted", "convention.vote", _l("Record the result of the meeting"),
+               fields=VOTE_FIELDS, conditions=(NO_BALLOT, VOTE_PASSES), before=(_callback("record_passed_vote"),),
                style="primary"),
     Transition("file", (*BEFORE_ADOPTION, "adopted"), "filed", "convention.file",
                _l("Record the filing"), fields=("filing_number", "filing_date"), conditions=(VOTE_PASSED,),
