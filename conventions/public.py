@@ -113,6 +113,16 @@ def verify(convention_id: int, number: int):
                  report=report, sha256=hashlib.sha256(data).hexdigest())
 
 
+@bp.route("/how-it-works")
+def how_it_works():
+    from flask_babel import get_locale
+
+    from conventions.diagram import svg
+    from orgs.roles import LEVEL_LABELS
+
+    return _page("conventions/public/how.html", svg=svg(str(get_locale())), level_labels=LEVEL_LABELS)
+
+
 @bp.route("/search")
 def search():
     query = request.args.get("q", "").strip()

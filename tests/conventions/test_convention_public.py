@@ -95,3 +95,8 @@ def test_community_page_and_unknown_places(app, world, client):
     assert client.get(f"/conventions/communities/{world.node_ids['S1']}").status_code == 404
     assert client.get("/conventions/estates/99999").status_code == 404
     assert client.get("/conventions/99999").status_code == 404
+
+
+def test_how_a_convention_is_made_is_drawn_from_the_workflow(client):
+    page = client.get("/conventions/how-it-works").get_data(as_text=True)
+    assert "<svg" in page and "征求意见" in page and "街道审核" in page and "公约是怎样制定的" in page
