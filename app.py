@@ -62,6 +62,7 @@ def select_locale() -> str:
 
 MODEL_MODULES = (
     "orgs.models", "workflow.audit", "workflow.models", "conventions.models", "workflow.voting", "workflow.notice", "workflow.consultation",
+    "workflow.dispatch",
 )
 API_MODULES: tuple[str, ...] = ("conventions.api", "workflow.procedure_api")
 # Modules that add demo data loaders (orgs.demo.add_loader) run after the org tree.
@@ -100,6 +101,7 @@ def register_blueprints(app: Flask) -> None:
     from orgs.roster_views import bp as roster_bp
     from orgs.views import bp as orgs_bp
     from workflow.views import bp as issues_bp
+    from workflow.dispatch_views import bp as dispatch_bp
     from workflow.procedure_views import bp as procedures_bp
 
     from core.api import api
@@ -111,6 +113,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(orgs_bp)
     app.register_blueprint(roster_bp)
     app.register_blueprint(issues_bp)
+    app.register_blueprint(dispatch_bp)
     app.register_blueprint(procedures_bp)
     app.register_blueprint(conventions_bp)
     app.register_blueprint(public_conventions_bp)

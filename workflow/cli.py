@@ -31,9 +31,11 @@ def audit_verify() -> None:
 @workflow_cli.command("sweep")
 def workflow_sweep() -> None:
     """Escalate overdue items one level up (run it from cron; idempotent)."""
+    from workflow.dispatch_services import sweep as sweep_dispatches
     from workflow.services import sweep
 
     counts = sweep()
+    counts.update(sweep_dispatches())
     click.echo(", ".join(f"{key}: {value}" for key, value in counts.items()))
 
 

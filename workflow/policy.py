@@ -23,6 +23,7 @@ Default deadlines (working days, China's official calendar):
 | negotiation | 10 | |
 | mediation | 30 | |
 | sent / acknowledged (dispatch) | 2 / 5 | tasks sent down the levels |
+| forwarded / done (dispatch) | 10 / 2 | the levels below report; figures go up |
 """
 from __future__ import annotations
 
@@ -45,6 +46,8 @@ DEFAULT_DEADLINES: dict[str, int] = {
     "mediation": 30,
     "sent": 2,
     "acknowledged": 5,
+    "forwarded": 10,
+    "done": 2,
 }
 
 
