@@ -63,10 +63,11 @@ def select_locale() -> str:
 MODEL_MODULES = (
     "orgs.models", "workflow.audit", "workflow.models", "conventions.models", "workflow.voting", "workflow.notice", "workflow.consultation",
     "workflow.dispatch",
+    "documents.models", "workflow.acceptance",
 )
 API_MODULES: tuple[str, ...] = ("conventions.api", "workflow.procedure_api")
 # Modules that add demo data loaders (orgs.demo.add_loader) run after the org tree.
-DEMO_MODULES = ("conventions.demo",)
+DEMO_MODULES = ("conventions.demo", "workflow.acceptance_demo")
 
 
 def register_extensions(app: Flask) -> None:
@@ -96,10 +97,13 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from conventions.public import bp as public_conventions_bp
     from conventions.views import bp as conventions_bp
+    from documents.views import api_bp as documents_api_bp
+    from documents.views import bp as documents_bp
     from orgs.auth import bp as auth_bp
     from orgs.permissions import is_staff
     from orgs.roster_views import bp as roster_bp
     from orgs.views import bp as orgs_bp
+    from workflow.acceptance_views import bp as acceptance_bp
     from workflow.views import bp as issues_bp
     from workflow.dispatch_views import bp as dispatch_bp
     from workflow.procedure_views import bp as procedures_bp
@@ -117,6 +121,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(procedures_bp)
     app.register_blueprint(conventions_bp)
     app.register_blueprint(public_conventions_bp)
+    app.register_blueprint(acceptance_bp)
+    app.register_blueprint(documents_bp)
+    app.register_blueprint(documents_api_bp)
     app.register_blueprint(api)
     add_nav(app, "issues.worklist", _l("Issues"), 10, lambda user: user.is_authenticated)
     add_nav(app, "procedures.vote_list", _l("Votes"), 15, lambda user: user.is_authenticated)
@@ -124,6 +131,7 @@ def register_blueprints(app: Flask) -> None:
     add_nav(app, "orgs.tree_root", _l("Org tree"), 20, is_staff)
     add_nav(app, "conventions.index", _l("Drafting conventions"), 40, lambda user: user.is_authenticated)
     add_nav(app, "public.index", _l("Conventions"), 60)
+    add_nav(app, "documents.verify_page", _l("Verify a document"), 70)
 
 
 def _wants_json() -> bool:
@@ -179,12 +187,14 @@ def register_error_handlers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from conventions.cli import register as register_conventions_cli
+    from documents.cli import register as register_documents_cli
     from orgs.cli import register as register_orgs_cli
     from workflow.cli import register as register_workflow_cli
 
     register_orgs_cli(app)
     register_workflow_cli(app)
     register_conventions_cli(app)
+    register_documents_cli(app)
     for module in DEMO_MODULES:
         importlib.import_module(module)
 

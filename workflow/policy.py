@@ -23,6 +23,7 @@ Default deadlines (working days, China's official calendar):
 | negotiation | 10 | |
 | mediation | 30 | |
 | sent / acknowledged (dispatch) | 2 / 5 | tasks sent down the levels |
+| checking / signing (joint inspection) | 5 / 5 | items checked on site, then the parties sign |
 | forwarded / done (dispatch) | 10 / 2 | the levels below report; figures go up |
 """
 from __future__ import annotations
@@ -46,9 +47,27 @@ DEFAULT_DEADLINES: dict[str, int] = {
     "mediation": 30,
     "sent": 2,
     "acknowledged": 5,
+    "checking": 5,
+    "signing": 5,
     "forwarded": 10,
     "done": 2,
 }
+
+
+@dataclass(frozen=True)
+class AcceptancePolicy:
+    """Who signs a joint acceptance (联合验收), by party code (workflow/acceptance.py).
+
+    `parties` always sign; the street committee also signs for the issue categories in
+    `street_categories` and for whole estate plans when `street_signs_plans`; at least
+    `resident_representatives` owners or residents of the estate must approve."""
+
+    parties: tuple[str, ...] = (
+        "community_committee", "supervision_company", "construction_company", "property_company",
+    )
+    street_categories: frozenset[str] = frozenset({"basic"})
+    street_signs_plans: bool = True
+    resident_representatives: int = 2
 
 
 @dataclass(frozen=True)
@@ -58,6 +77,7 @@ class CityPolicy:
     deadlines: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_DEADLINES))
     notice_days_default: int = 7
     notice_days_by_subcategory: dict[str, int] = field(default_factory=lambda: {"elevator": 15})
+    acceptance: AcceptancePolicy = field(default_factory=AcceptancePolicy)
 
 
 POLICIES: dict[str, CityPolicy] = {
@@ -67,6 +87,9 @@ POLICIES: dict[str, CityPolicy] = {
         "fast_response",
         "fast response city",
         deadlines={**DEFAULT_DEADLINES, "review_household": 1, "review_building": 2, "review_grid": 3},
+        acceptance=AcceptancePolicy(
+            street_categories=frozenset({"basic", "improvement", "upgrade"}), resident_representatives=3,
+        ),
     ),
 }
 

@@ -19,6 +19,7 @@ from core.extensions import db
 from orgs import roles as R
 from orgs.permissions import register
 from workflow.engine import Condition, State, Transition, Workflow
+from workflow import acceptance_hooks as acceptance
 from workflow import procedure_hooks as procedures
 
 # --- actions (who may do what, scoped to the org subtree or to their own items) ---
@@ -263,13 +264,15 @@ TRANSITIONS = [
     Transition("report_progress", ("construction",), "construction", "issue.report_progress",
                _l("Report progress"), fields=("progress",), before=(_record_progress,)),
     Transition("finish_construction", ("construction",), "acceptance", "issue.report_progress",
-               _l("Construction finished: request acceptance"), after=(_finish,), style="primary"),
-    Transition("accept", ("acceptance",), "long_term_management", "issue.accept", _l("Accept the work"),
+               _l("Construction finished: request acceptance"), after=(_finish, acceptance.open_inspection),
                style="primary"),
+    # The joint inspection fires these two itself (as the system actor) when it concludes.
+    Transition("accept", ("acceptance",), "long_term_management", "issue.accept", _l("Accept the work"),
+               conditions=(acceptance.INSPECTION_ACCEPTED,), system=True, style="primary"),
     Transition("require_rectification", ("acceptance",), "rectification", "issue.accept",
-               _l("Require rectification"), reason=True),
+               _l("Require rectification"), reason=True, conditions=(acceptance.INSPECTION_FAILED,), system=True),
     Transition("request_reinspection", ("rectification",), "acceptance", "issue.report_progress",
-               _l("Rectified: request re-inspection"), style="primary"),
+               _l("Rectified: request re-inspection"), after=(acceptance.start_reinspection,), style="primary"),
     Transition("close", ("resolved", "long_term_management"), "closed", "issue.close", _l("Close"),
                after=(_mark_closed,)),
     *_dispute_transitions(),

@@ -4,6 +4,7 @@ import pytest
 from core.errors import InvalidTransition, NotFound, NotPermitted, StaleVersion, ValidationError
 from workflow import services
 from workflow.audit import verify
+from tests.workflow.acceptance_helpers import inspection_of, pass_inspection, record, submit
 from tests.workflow.helpers import fire, issue, person, raise_demand
 from tests.workflow.vote_helpers import end_notice_period, pass_vote
 
@@ -61,9 +62,13 @@ def test_whole_lifecycle_to_closed_with_rating(app, world):
         fire("builder", issue_id, "report_progress", progress="40")
         assert issue(issue_id).progress == 40
         fire("builder", issue_id, "finish_construction")
-        fire("community", issue_id, "require_rectification", reason="扶手松动")
+        inspection_id = inspection_of(issue_id).id
+        record(inspection_id, default="fail")  # the joint inspection finds defects
+        submit(inspection_id)
+        assert issue(issue_id).state == "rectification"
         fire("builder", issue_id, "request_reinspection")
-        fire("community", issue_id, "accept")
+        pass_inspection(world, issue_id)  # re-inspected; every party approves
+        assert issue(issue_id).state == "long_term_management"
         fire("community", issue_id, "close")
         fire("resident", issue_id, "rate", satisfaction="5", comment="很满意")
         item = issue(issue_id)
