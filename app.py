@@ -65,7 +65,7 @@ MODEL_MODULES = (
     "workflow.dispatch",
     "documents.models", "workflow.acceptance",
 )
-API_MODULES: tuple[str, ...] = ("conventions.api", "workflow.procedure_api")
+API_MODULES: tuple[str, ...] = ("workflow.api", "conventions.api", "workflow.procedure_api")
 # Modules that add demo data loaders (orgs.demo.add_loader) run after the org tree.
 DEMO_MODULES = ("conventions.demo", "workflow.acceptance_demo")
 
@@ -102,6 +102,7 @@ def register_blueprints(app: Flask) -> None:
     from orgs.auth import bp as auth_bp
     from orgs.permissions import is_staff
     from orgs.roster_views import bp as roster_bp
+    from orgs.token_views import bp as tokens_bp
     from orgs.views import bp as orgs_bp
     from workflow.acceptance_views import bp as acceptance_bp
     from workflow.views import bp as issues_bp
@@ -116,6 +117,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(orgs_bp)
     app.register_blueprint(roster_bp)
+    app.register_blueprint(tokens_bp)
     app.register_blueprint(issues_bp)
     app.register_blueprint(dispatch_bp)
     app.register_blueprint(procedures_bp)
@@ -131,6 +133,7 @@ def register_blueprints(app: Flask) -> None:
     add_nav(app, "orgs.tree_root", _l("Org tree"), 20, is_staff)
     add_nav(app, "conventions.index", _l("Drafting conventions"), 40, lambda user: user.is_authenticated)
     add_nav(app, "public.index", _l("Conventions"), 60)
+    add_nav(app, "tokens.tokens_page", _l("API tokens"), 95, is_staff)
     add_nav(app, "documents.verify_page", _l("Verify a document"), 70)
 
 

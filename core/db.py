@@ -8,11 +8,12 @@ services lock rows with `lock()` (SELECT ... FOR UPDATE).
 from __future__ import annotations
 
 import contextvars
+import functools
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Iterator, TypeVar
 
-from sqlalchemy import event, select
+from sqlalchemy import bindparam, event, select
 from sqlalchemy.engine import Engine
 
 from core.extensions import db
@@ -53,12 +54,16 @@ def is_sqlite() -> bool:
 
 
 @contextmanager
-def write_transaction() -> Iterator[None]:
+def write_transaction(*, expire_on_commit: bool = True) -> Iterator[None]:
     """One unit of work: commit on success, roll back everything on any exception.
 
     Any read transaction the session already has is ended first, so that on SQLite
     the write transaction begins IMMEDIATE (holding the write lock from its first
     statement). Nested calls join the outer transaction.
+
+    `expire_on_commit=False` leaves the session's objects as they are after the commit
+    (a rollback still expires them all); the caller then expires what it cannot vouch
+    for (workflow.engine.fire keeps only the subject it locked and wrote).
     """
     session = db.session()  # the request's Session behind the scoped_session proxy
     if _immediate.get():
@@ -71,17 +76,30 @@ def write_transaction() -> Iterator[None]:
             raise RuntimeError("unflushed changes outside write_transaction()")
         session.commit()
     token = _immediate.set(True)
+    expire = session.expire_on_commit
+    session.expire_on_commit = expire_on_commit
     try:
         with session.begin():
             yield
     finally:
+        session.expire_on_commit = expire
         _immediate.reset(token)
+
+
+def in_write_transaction() -> bool:
+    """Is a write_transaction() open (so that a nested one joins it and does not commit)?"""
+    return _immediate.get()
 
 
 def lock(model: type[T], ident) -> T | None:
     """Load one row for update inside write_transaction() (FOR UPDATE on PostgreSQL;
     on SQLite the IMMEDIATE transaction already holds the database write lock)."""
-    stmt = select(model).where(model.id == ident).execution_options(populate_existing=True)
-    if not is_sqlite():
-        stmt = stmt.with_for_update()
-    return db.session.scalars(stmt).first()
+    return db.session.scalars(_lock_statement(model, not is_sqlite()), {"ident": ident}).first()
+
+
+@functools.lru_cache(maxsize=None)
+def _lock_statement(model: type, for_update: bool):
+    """Built once per model: SQLAlchemy then reuses its compiled form without
+    rebuilding and hashing the statement on every call."""
+    stmt = select(model).where(model.id == bindparam("ident")).execution_options(populate_existing=True)
+    return stmt.with_for_update() if for_update else stmt

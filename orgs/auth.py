@@ -8,14 +8,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from core.errors import DomainError
 from core.extensions import db
 from orgs import services
-from orgs.models import ApiToken, Person
+from orgs.models import Person
 
 bp = Blueprint("auth", __name__)
 
@@ -35,20 +34,16 @@ def load_user(user_id: str) -> Person | None:
 
 def load_user_from_request(req) -> Person | None:
     """Flask-Login request loader: a personal API token sent as Authorization: Bearer
-    (API paths only; the token is looked up by its SHA-256)."""
-    from core.api import bearer_token, token_hash
+    (API paths only; the token is looked up by its SHA-256, see orgs.tokens)."""
+    from core.api import bearer_token
+    from orgs import tokens
 
     if not req.path.startswith("/api/"):
         return None
     token = bearer_token()
     if not token:
         return None
-    row = db.session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == token_hash(token), ApiToken.revoked_at.is_(None))
-    )
-    if row is None or not row.person.active:
-        return None
-    return row.person
+    return tokens.authenticate(token)
 
 
 class LoginForm(FlaskForm):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterator, Optional
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, insert, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import utcnow
@@ -82,9 +82,17 @@ def entry_hash(entry: AuditEntry) -> str:
     return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
 
+_INSERT = insert(AuditEntry.__table__)
+_ENTRY_COLUMNS = ("subject_type", "subject_id", "seq", "actor_id", "actor_name", "org_id", "role", "trigger",
+                  "from_state", "to_state", "reason", "payload", "created_at", "prev_hash", "hash")
+
+
 def append(subject, *, actor_id, actor_name, org_id, role, trigger, from_state, to_state, reason="", payload=None) -> AuditEntry:
     """Add the next entry for `subject` (whose row the caller has locked) and advance
-    the subject's chain head. Runs inside the caller's transaction."""
+    the subject's chain head. Runs inside the caller's transaction.
+
+    The row is written at once with a plain INSERT (entries are never updated, so the
+    unit of work has nothing to track); the entry returned is not in the session."""
     entry = AuditEntry(
         subject_type=subject.subject_type,
         subject_id=subject.id,
@@ -104,7 +112,9 @@ def append(subject, *, actor_id, actor_name, org_id, role, trigger, from_state, 
     entry.hash = entry_hash(entry)
     subject.audit_seq = entry.seq
     subject.audit_hash = entry.hash
-    db.session.add(entry)
+    if db.session.new:
+        db.session.flush()  # the people, org nodes or subject the entry refers to
+    db.session.execute(_INSERT, {name: getattr(entry, name) for name in _ENTRY_COLUMNS})
     return entry
 
 

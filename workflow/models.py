@@ -14,6 +14,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     select,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -53,8 +54,11 @@ class RenovationIssue(WorkflowSubject, db.Model):
     __table_args__ = (
         CheckConstraint("direction IN ('demand', 'task')", name="direction_known"),
         CheckConstraint("satisfaction IS NULL OR (satisfaction BETWEEN 1 AND 5)", name="satisfaction_range"),
-        # The worklist: open items awaiting one org node, soonest deadline first.
-        Index("ix_renovation_issue_worklist", "responsible_org_id", "open", "due_at"),
+        # The worklist: open items awaiting one org node, in the order it is shown
+        # (no deadline last, then soonest deadline, then oldest), so that a page is
+        # read straight off the index instead of sorting every open item of the node.
+        Index("ix_renovation_issue_worklist_order", "responsible_org_id", "open", text("(due_at IS NULL)"),
+              "due_at", "id"),
     )
     subject_type = "renovation_issue"
     workflow = WORKFLOW

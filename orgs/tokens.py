@@ -1,0 +1,106 @@
+"""Personal API tokens: created and revoked by their owner, stored only as SHA-256.
+
+The secret is shown once, when the token is created; afterwards only its short
+prefix identifies it. A revoked token, or one of a deactivated person, no longer
+authenticates. Use is recorded at most once a minute so that a busy integration
+does not turn every API read into a write.
+"""
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import joinedload
+
+from core.api import token_hash
+from core.db import lock, utcnow, write_transaction
+from core.errors import NotFound, ValidationError
+from core.extensions import db
+from orgs.models import ApiToken, Person
+
+SECRET_PREFIX = "wuji_"
+SHOWN_PREFIX_LENGTH = 12  # "wuji_" and the first 7 characters of the random part
+MAX_ACTIVE_TOKENS = 20
+NAME_LENGTH = 80
+USE_RECORDING_INTERVAL = timedelta(minutes=1)
+
+
+def _new_secret() -> str:
+    return SECRET_PREFIX + secrets.token_urlsafe(32)
+
+
+def _active_count(person: Person) -> int:
+    stmt = select(func.count()).select_from(ApiToken).where(
+        ApiToken.person_id == person.id, ApiToken.revoked_at.is_(None)
+    )
+    return db.session.scalar(stmt) or 0
+
+
+def create(person: Person, name: str) -> tuple[ApiToken, str]:
+    """A new token for `person`; returns the row and the secret (never stored)."""
+    name = (name or "").strip()[:NAME_LENGTH]
+    if not name:
+        raise ValidationError(_("Give the token a name."), fields={"name": _("This field is required.")})
+    secret = _new_secret()
+    with write_transaction():
+        if _active_count(person) >= MAX_ACTIVE_TOKENS:
+            raise ValidationError(
+                _("You have %(n)d active tokens already. Revoke one you no longer use.", n=MAX_ACTIVE_TOKENS),
+                fields={"name": _("Too many active tokens.")},
+            )
+        row = ApiToken(person_id=person.id, name=name, token_hash=token_hash(secret),
+                       prefix=secret[:SHOWN_PREFIX_LENGTH])
+        db.session.add(row)
+    return row, secret
+
+
+def list_tokens(person: Person) -> list[ApiToken]:
+    """The person's tokens, active ones first, newest first."""
+    stmt = (
+        select(ApiToken)
+        .where(ApiToken.person_id == person.id)
+        .order_by(ApiToken.revoked_at.is_not(None), ApiToken.created_at.desc(), ApiToken.id.desc())
+    )
+    return list(db.session.scalars(stmt))
+
+
+def revoke(person: Person, token_id: int) -> ApiToken:
+    """Revoke one of the person's own tokens (someone else's answers NotFound)."""
+    with write_transaction():
+        row = lock(ApiToken, token_id)
+        if row is None or row.person_id != person.id:
+            raise NotFound(_("Not found."))
+        if row.revoked_at is None:
+            row.revoked_at = utcnow()
+    return row
+
+
+def authenticate(secret: str) -> Person | None:
+    """The active person a token secret belongs to, or None (unknown or revoked)."""
+    row = db.session.scalar(
+        select(ApiToken)
+        .where(ApiToken.token_hash == token_hash(secret), ApiToken.revoked_at.is_(None))
+        # Person and memberships in the same query: every API request needs both.
+        .options(joinedload(ApiToken.person).joinedload(Person.memberships))
+    )
+    if row is None or not row.person.active:
+        return None
+    person = row.person
+    now = utcnow()
+    if row.last_used_at is None or row.last_used_at < now - USE_RECORDING_INTERVAL:
+        _record_use(row.id, now)
+    return person
+
+
+def _record_use(token_id: int, now) -> None:
+    """Stamp last_used_at unless another request did so within the interval."""
+    cutoff = now - USE_RECORDING_INTERVAL
+    with write_transaction():
+        db.session.execute(
+            update(ApiToken)
+            .where(ApiToken.id == token_id, or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < cutoff))
+            .values(last_used_at=now)
+            .execution_options(synchronize_session=False)
+        )

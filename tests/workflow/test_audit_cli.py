@@ -1,0 +1,128 @@
+"""`flask audit verify` detects tampering; `flask workflow sweep` escalates overdue issues once."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select, text, update
+
+from core.db import utcnow, write_transaction
+from core.extensions import db
+from tests.workflow.helpers import fire, issue, raise_demand
+from workflow.audit import AuditEntry
+from workflow.models import RenovationIssue
+
+
+def issue_with_history(app, world) -> int:
+    with app.app_context():
+        issue_id = raise_demand(world)
+        fire("group", issue_id, "escalate")
+        fire("grid", issue_id, "escalate")
+        return issue_id
+
+
+def entry_ids(app, issue_id: int) -> list[int]:
+    with app.app_context():
+        return list(db.session.scalars(
+            select(AuditEntry.id)
+            .where(AuditEntry.subject_type == "renovation_issue", AuditEntry.subject_id == issue_id)
+            .order_by(AuditEntry.seq)
+        ))
+
+
+def execute(app, statement) -> None:
+    with app.app_context(), write_transaction():
+        db.session.execute(statement)
+
+
+def test_intact_chain_verifies_with_exit_0(app, runner, world):
+    issue_with_history(app, world)
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 0, result.output
+    assert "3 entries" in result.output
+
+
+def test_changed_reason_fails_naming_the_entry(app, runner, world):
+    issue_id = issue_with_history(app, world)
+    tampered = entry_ids(app, issue_id)[1]
+    execute(app, text("UPDATE audit_entry SET reason = 'nothing happened' WHERE id = :id").bindparams(id=tampered))
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1
+    assert f"renovation_issue {issue_id}: entry {tampered} (seq 2)" in result.output
+    assert "content changed" in result.output
+
+
+def test_changed_actor_of_the_last_entry_fails(app, runner, world):
+    issue_id = issue_with_history(app, world)
+    last = entry_ids(app, issue_id)[-1]
+    execute(app, update(AuditEntry).where(AuditEntry.id == last).values(actor_name="someone else"))
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1
+    assert f"entry {last} (seq 3)" in result.output
+
+
+def test_deleted_last_entry_fails_naming_the_issue(app, runner, world):
+    issue_id = issue_with_history(app, world)
+    execute(app, delete(AuditEntry).where(AuditEntry.id == entry_ids(app, issue_id)[-1]))
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1
+    assert f"renovation_issue {issue_id}: chain head" in result.output
+
+
+def test_deleted_middle_entry_fails_naming_the_next_one(app, runner, world):
+    issue_id = issue_with_history(app, world)
+    first, middle, last = entry_ids(app, issue_id)
+    execute(app, delete(AuditEntry).where(AuditEntry.id == middle))
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1
+    assert f"entry {last} (seq 3): sequence gap" in result.output
+
+
+# --- the deadline sweep -------------------------------------------------------------------
+
+
+def make_overdue(app, issue_id: int) -> None:
+    execute(app, update(RenovationIssue).where(RenovationIssue.id == issue_id)
+            .values(due_at=utcnow() - timedelta(hours=1)))
+
+
+def audit_count(app, issue_id: int) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(AuditEntry).where(
+            AuditEntry.subject_type == "renovation_issue", AuditEntry.subject_id == issue_id))
+
+
+def test_sweep_escalates_an_overdue_issue_one_level_as_system_once(app, runner, world):
+    with app.app_context():
+        issue_id = raise_demand(world)
+    make_overdue(app, issue_id)
+    first = runner.invoke(args=["workflow", "sweep"])
+    assert first.exit_code == 0, first.output
+    assert "escalated: 1" in first.output
+    with app.app_context():
+        swept = issue(issue_id)
+        assert (swept.state, swept.responsible_org.code, swept.version) == ("review_grid", "C1G1", 2)
+        assert swept.due_at > utcnow()
+        last = db.session.scalar(select(AuditEntry).where(AuditEntry.subject_id == issue_id)
+                                 .order_by(AuditEntry.seq.desc()))
+        assert (last.actor_name, last.actor_id, last.trigger) == ("system", None, "escalate")
+        assert last.reason
+    second = runner.invoke(args=["workflow", "sweep"])
+    assert second.exit_code == 0
+    assert "escalated: 0" in second.output
+    assert audit_count(app, issue_id) == 2
+    assert runner.invoke(args=["audit", "verify"]).exit_code == 0
+
+
+def test_sweep_refers_an_overdue_planned_item_to_the_parent_org(app, runner, world):
+    issue_id = issue_with_history(app, world)
+    with app.app_context():
+        fire("community", issue_id, "include_in_plan")
+    make_overdue(app, issue_id)
+    first = runner.invoke(args=["workflow", "sweep"])
+    assert "raised_to_parent: 1" in first.output
+    with app.app_context():
+        swept = issue(issue_id)
+        assert (swept.state, swept.responsible_org.code, swept.escalations) == ("planned", "S1", 1)
+    entries = audit_count(app, issue_id)
+    assert "raised_to_parent: 0" in runner.invoke(args=["workflow", "sweep"]).output
+    assert audit_count(app, issue_id) == entries
