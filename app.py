@@ -61,13 +61,14 @@ def select_locale() -> str:
 
 
 MODEL_MODULES = (
-    "orgs.models", "workflow.audit", "workflow.models", "conventions.models", "workflow.voting", "workflow.notice", "workflow.consultation",
+    "orgs.models", "workflow.audit", "workflow.models", "workflow.voting", "workflow.notice", "workflow.consultation",
     "workflow.dispatch",
+    "conventions.models",
     "documents.models", "workflow.acceptance",
 )
 API_MODULES: tuple[str, ...] = ("workflow.api", "conventions.api", "workflow.procedure_api")
 # Modules that add demo data loaders (orgs.demo.add_loader) run after the org tree.
-DEMO_MODULES = ("conventions.demo", "workflow.acceptance_demo")
+DEMO_MODULES = ("workflow.demo", "conventions.demo", "workflow.acceptance_demo")
 
 
 def register_extensions(app: Flask) -> None:
@@ -133,8 +134,8 @@ def register_blueprints(app: Flask) -> None:
     add_nav(app, "orgs.tree_root", _l("Org tree"), 20, is_staff)
     add_nav(app, "conventions.index", _l("Drafting conventions"), 40, lambda user: user.is_authenticated)
     add_nav(app, "public.index", _l("Conventions"), 60)
-    add_nav(app, "tokens.tokens_page", _l("API tokens"), 95, is_staff)
     add_nav(app, "documents.verify_page", _l("Verify a document"), 70)
+    add_nav(app, "tokens.tokens_page", _l("API tokens"), 95, is_staff)
 
 
 def _wants_json() -> bool:

@@ -15,7 +15,7 @@ from io import BytesIO
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-# The repository instead of this script's folder: other bench scripts there (transitions.py)
+# The repository instead of this script's folder: other bench scripts there (workflow_transitions.py used to)
 # would shadow installed packages of the same name.
 sys.path[0] = str(ROOT)
 

@@ -19,6 +19,38 @@ from orgs.models import Person
 
 demo_cli = AppGroup("demo", help="Demo data.")
 user_cli = AppGroup("user", help="Accounts.")
+orgs_cli = AppGroup("orgs", help="The org tree and its estates.")
+
+
+@orgs_cli.command("add")
+@click.argument("code")
+@click.option("--level", "level_code", required=True, help="Org level code, e.g. street_committee.")
+@click.option("--name", required=True)
+@click.option("--parent", "parent_code", default=None, help="Code of the parent node (none for a root).")
+def orgs_add(code: str, level_code: str, name: str, parent_code: str | None) -> None:
+    """Add an org node under PARENT (or a root street committee)."""
+    try:
+        with write_transaction():
+            parent = services.get_org(parent_code) if parent_code else None
+            node = services.add_org_node(parent, level_code, code, name)
+    except DomainError as err:
+        raise click.ClickException(err.message) from None
+    click.echo(f"added {code} at {node.path}")
+
+
+@orgs_cli.command("add-estate")
+@click.argument("code")
+@click.option("--org", "org_code", required=True, help="Code of the org node answering for the estate.")
+@click.option("--name", required=True)
+@click.option("--address", default="")
+def orgs_add_estate(code: str, org_code: str, name: str, address: str) -> None:
+    """Add an estate answered for by an org node (usually a community committee)."""
+    try:
+        with write_transaction():
+            services.add_estate(services.get_org(org_code), code, name, address)
+    except DomainError as err:
+        raise click.ClickException(err.message) from None
+    click.echo(f"added estate {code}")
 roster_cli = AppGroup("roster", help="Roster of an estate as .xlsx: import, export, blank template.")
 
 # The account the roster commands act as unless --as names another: the system
@@ -146,4 +178,5 @@ def _write_atomically(path: str, write) -> None:
 def register(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(user_cli)
+    app.cli.add_command(orgs_cli)
     app.cli.add_command(roster_cli)

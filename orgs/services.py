@@ -40,6 +40,8 @@ def add_org_node(parent: OrgNode | None, level_code: str, code: str, name: str) 
         raise ValidationError(_("Unknown org level %(code)s.", code=level_code))
     if parent is not None and parent.level.rank >= level.rank:
         raise ValidationError(_("A child org must be at a lower level than its parent."))
+    if db.session.scalar(select(OrgNode.id).where(OrgNode.code == code)) is not None:
+        raise ValidationError(_("An org node with code %(code)s already exists.", code=code))
     node = OrgNode(parent=parent, level_code=level_code, code=code, name=name, level=level)
     db.session.add(node)
     db.session.flush()
@@ -94,6 +96,8 @@ def child_counts(node: OrgNode) -> dict[int, int]:
 # --- places ------------------------------------------------------------------------
 
 def add_estate(org: OrgNode, code: str, name: str, address: str = "") -> Estate:
+    if db.session.scalar(select(Estate.id).where(Estate.code == code)) is not None:
+        raise ValidationError(_("An estate with code %(code)s already exists.", code=code))
     estate = Estate(org=org, code=code, name=name, address=address, path=org.path)
     db.session.add(estate)
     return estate

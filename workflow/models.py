@@ -132,11 +132,6 @@ class RenovationIssue(WorkflowSubject, db.Model):
 
     # Engine hooks -------------------------------------------------------------
 
-    def place_org(self) -> OrgNode:
-        if self.building is not None and self.building.org is not None:
-            return self.building.org
-        return self.estate.org
-
     def responsible_org_for(self, state):
         if state.level is None:
             return None
@@ -150,7 +145,8 @@ class RenovationIssue(WorkflowSubject, db.Model):
                 if node_id:
                     return db.session.get(OrgNode, node_id)
             return None
-        ids = self.place_org().ancestor_ids()
+        # The chain above the issue's own path: the same nodes that see the issue answer for it.
+        ids = [int(part) for part in self.path.strip("/").split("/") if part]
         nodes = db.session.scalars(select(OrgNode).where(OrgNode.id.in_(ids), OrgNode.level_code == state.level))
         return next(iter(nodes), None)
 

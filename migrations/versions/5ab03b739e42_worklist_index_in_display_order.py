@@ -4,7 +4,7 @@ The worklist shows a node's open items with no deadline last, then by deadline, 
 oldest first (workflow.services.list_issues). Indexing exactly that order lets a page
 be read off the index instead of sorting every open item of the node (a community
 with thousands of open items: ~40 ms → ~6 ms at a million issues, see
-bench/transitions.py). The expression `(due_at IS NULL)` works on SQLite and
+bench/workflow_transitions.py). The expression `(due_at IS NULL)` works on SQLite and
 PostgreSQL alike; autogenerate cannot compare it on SQLite, so it is written by hand.
 
 Revision ID: 5ab03b739e42

@@ -10,7 +10,7 @@
     workflow.services.list_issues(queue="mine") for a grid worker and for a
     community officer, on SQLite and PostgreSQL. Target: <= 30 ms.
 
-Run:  .venv/bin/python bench/transitions.py [--parts abc] [--issues 1000000]
+Run:  .venv/bin/python bench/workflow_transitions.py [--parts abc] [--issues 1000000]
           [--pg postgresql+psycopg://postgres@127.0.0.1:5432/wuji_bench] [--no-pg]
 The PostgreSQL database named in --pg is dropped and recreated (never point it at
 real data); SQLite files go to --workdir (default: a temporary directory).
