@@ -1,4 +1,4 @@
-"""CLI: flask conventions pdf VERSION_ID, flask conventions trust-root."""
+"""CLI: flask conventions pdf VERSION_ID (keys and trust roots: flask pki ...)."""
 from __future__ import annotations
 
 import click
@@ -27,16 +27,6 @@ def conventions_pdf(version_id: int, output: str | None) -> None:
         with open(output, "wb") as handle:
             handle.write(data)
     click.echo(hashlib.sha256(data).hexdigest())
-
-
-@conventions_cli.command("trust-root")
-def conventions_trust_root() -> None:
-    """Print the PEM certificate that convention PDF signatures chain to (for pdfsig/NSS or Acrobat)."""
-    from conventions.keys import trust_roots
-    from documents.pki import certificate_to_pem
-
-    for certificate in trust_roots():
-        click.echo(certificate_to_pem(certificate).decode("ascii"), nl=False)
 
 
 def register(app: Flask) -> None:

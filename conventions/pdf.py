@@ -1,10 +1,11 @@
 """The signed PDF of a published convention version.
 
 Rendered from templates/pdf/convention.html with documents.pdf, then signed twice
-(PAdES, documents.signing): by the community committee that publishes it, and
-countersigned by the street committee that holds its filing (备案). The PDF carries
-a QR code of its public verification page. The signed bytes go to core.storage;
-their SHA-256 is kept on the version and written into its audit chain.
+through the deployment's key store (documents.services): by the community committee
+that publishes it, and countersigned by the street committee that holds its filing
+(备案). The PDF carries the QR code of the public verification page (/verify/<code>).
+documents.services keeps the signed bytes (core.storage) and what they are; the
+version keeps their SHA-256, which is also written into its audit chain.
 """
 from __future__ import annotations
 
@@ -13,27 +14,18 @@ from datetime import date
 from flask import current_app
 from flask_babel import force_locale
 
-from conventions import keys
 from conventions.models import ConventionVersion
 from conventions.numerals import article_label, chapter_label
 from core import storage
 from core.db import lock, write_transaction
 from core.extensions import db
+from documents import services as documents
 from documents.pdf import render_template_pdf
-from documents.signing import sign_pdf
 from workflow import audit, tally
 
 TEMPLATE = "pdf/convention.html"
+KIND = "convention_version"
 SCOPE_NAMES = {"community": "社区", "estate": "小区", "building": "楼栋"}
-
-
-def public_path(version: ConventionVersion, suffix: str = "") -> str:
-    return f"/conventions/{version.convention_id}/versions/{version.number}{suffix}"
-
-
-def verify_url(version: ConventionVersion) -> str:
-    base = current_app.config.get("PUBLIC_BASE_URL", "").rstrip("/")
-    return base + public_path(version, "/verify")
 
 
 def _date(value: date | None) -> str:
@@ -58,10 +50,10 @@ def _text(version: ConventionVersion) -> dict:
     return {"preamble": version.preamble, "loose_articles": loose, "chapters": chapters}
 
 
-def document_context(version: ConventionVersion) -> dict:
+def document_context(version: ConventionVersion, verify_url: str) -> dict:
     convention = version.convention
     community = convention.community
-    street = community.parent
+    street = version.filed_by_org or community.parent
     return {
         "title": convention.title,
         "subtitle": f"{convention.scope_label} · 第{version.number}版",
@@ -76,32 +68,26 @@ def document_context(version: ConventionVersion) -> dict:
         "filing_number": version.filing_number or "",
         "filing_date": _date(version.filing_date),
         "effective_date": _date(version.effective_date),
-        "verify_url": verify_url(version),
+        "verify_url": verify_url,
         **_text(version),
     }
 
 
-def build_signed_pdf(version: ConventionVersion) -> bytes:
+def build_signed_pdf(version: ConventionVersion, reference: str) -> bytes:
     """Render and sign: the community committee, then the street committee's countersignature."""
     community = version.convention.community
     street = version.filed_by_org or community.parent
-    pdf = render_template_pdf(None, TEMPLATE, document_context(version))
-    location = community.name
-    timestamp_url = current_app.config.get("TIMESTAMP_URL")
-    signer = keys.credentials_for(community)
-    pdf = sign_pdf(pdf, signer.key, signer.certificate, signer.chain, field_name="community",
-                   reason=f"发布《{version.convention.title}》第{version.number}版", location=location,
-                   signer_name=community.name, timestamp_url=timestamp_url)
+    pdf = render_template_pdf(None, TEMPLATE, document_context(version, documents.verify_url(reference)))
+    pdf = documents.sign_with_org(pdf, community, field_name="community",
+                                  reason=f"发布《{version.convention.title}》第{version.number}版")
     if street is not None:
-        countersigner = keys.credentials_for(street)
-        pdf = sign_pdf(pdf, countersigner.key, countersigner.certificate, countersigner.chain,
-                       field_name="street", reason=f"备案会签（备案号：{version.filing_number}）",
-                       location=street.name, signer_name=street.name, timestamp_url=timestamp_url)
+        pdf = documents.sign_with_org(pdf, street, field_name="street",
+                                      reason=f"备案会签（备案号：{version.filing_number}）")
     return pdf
 
 
-def _store(version_id: int, digest: str) -> str:
-    """Record the digest on the version and in its audit chain (first PDF wins)."""
+def _record(version_id: int, digest: str) -> str:
+    """Keep the digest on the version and in its audit chain (the first PDF issued wins)."""
     with write_transaction():
         version = lock(ConventionVersion, version_id)
         if version.pdf_sha256 and storage.exists(version.pdf_sha256):
@@ -110,6 +96,17 @@ def _store(version_id: int, digest: str) -> str:
         audit.append(version, actor_id=None, actor_name="system", org_id=None, role=None, trigger="sign_pdf",
                      from_state=version.state, to_state=version.state, payload={"sha256": digest})
     return digest
+
+
+def issue_signed_pdf(version_id: int) -> bytes:
+    """Render, sign and store the PDF of a version in force (outside any row lock)."""
+    version = db.session.get(ConventionVersion, version_id)
+    reference = documents.new_reference()
+    data = build_signed_pdf(version, reference)
+    document = documents.store(data, KIND, version, reference=reference,
+                               filename=f"convention-{version.convention_id}-v{version.number}.pdf",
+                               title=f"{version.convention.title}（第{version.number}版）")
+    return storage.get(_record(version_id, document.sha256))
 
 
 def signed_pdf(version: ConventionVersion) -> bytes | None:
@@ -122,21 +119,11 @@ def signed_pdf(version: ConventionVersion) -> bytes | None:
     return issue_signed_pdf(version.id)
 
 
-def issue_signed_pdf(version_id: int) -> bytes:
-    version = db.session.get(ConventionVersion, version_id)
-    data = build_signed_pdf(version)
-    digest = _store(version_id, storage.put(data))
-    return storage.get(digest)
-
-
 def issue_signed_pdf_safely(version_id: int) -> None:
-    """After publication: issue the PDF now; if rendering or signing fails, log it and
-    leave it to the first download (the publication itself stands)."""
-    version = db.session.get(ConventionVersion, version_id)
+    """After publication: issue the PDF now; if signing is not possible (no key in
+    production, a rendering failure), log it and leave it to the first download: the
+    publication itself stands."""
     try:
-        data = build_signed_pdf(version)
-        digest = storage.put(data)
+        issue_signed_pdf(version_id)
     except Exception:  # noqa: BLE001 - a failed side effect must not undo the publication
         current_app.logger.exception("signing the PDF of convention version %s failed", version_id)
-        return
-    _store(version_id, digest)

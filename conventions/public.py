@@ -12,13 +12,13 @@ import hashlib
 from flask import Blueprint, Response, render_template, request
 from flask_babel import gettext as _
 
-from conventions import filters, keys, services
+from conventions import filters, services
 from conventions.pdf import signed_pdf
 from conventions.labels import KIND_LABELS, SCOPE_LABELS
 from conventions.workflow import WORKFLOW
 from core.errors import NotFound
 from core.extensions import db
-from documents.verify import verify_pdf
+from documents import services as documents
 from orgs.models import Estate, OrgNode
 from workflow import tally
 
@@ -108,7 +108,7 @@ def pdf(convention_id: int, number: int):
 @bp.route("/<int:convention_id>/versions/<int:number>/verify")
 def verify(convention_id: int, number: int):
     version, data = _pdf_of(convention_id, number)
-    report = verify_pdf(data, keys.trust_roots())
+    report = documents.verify(data)
     return _page("conventions/public/verify.html", version=version, convention=version.convention,
                  report=report, sha256=hashlib.sha256(data).hexdigest())
 

@@ -1,5 +1,6 @@
 """The signed PDF of a version in force: its text, two valid signatures (community,
-then the street's countersignature), and the public verification page."""
+then the street's countersignature, with the deployment's keys from documents.services),
+its record among the stored documents, and the public verification pages."""
 from __future__ import annotations
 
 import shutil
@@ -7,10 +8,10 @@ import subprocess
 
 import pytest
 
-from conventions import keys
 from conventions.pdf import signed_pdf
 from core import storage
 from documents import pki
+from documents import services as documents
 from documents.verify import verify_pdf
 from tests.conventions.helpers import FILING, create, version, walk_to
 
@@ -30,19 +31,24 @@ def published(app, world):
         walk_to(version_id, "published")
         item = version(version_id)
         assert item.pdf_sha256 and storage.exists(item.pdf_sha256)
-        return item.convention_id, version_id, storage.get(item.pdf_sha256), keys.trust_roots()
+        return item.convention_id, version_id, storage.get(item.pdf_sha256), documents.trust_roots()
 
 
-def test_the_pdf_carries_title_scope_articles_vote_filing_and_effective_date(published, tmp_path):
-    convention_id, _version_id, data, _roots = published
+def _flat_text(data: bytes, tmp_path) -> str:
+    """The PDF's text as pdftotext extracts it, without any whitespace."""
     path = tmp_path / "convention.pdf"
     path.write_bytes(data)
     text = subprocess.run([_tool("pdftotext"), "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True,
                           check=True).stdout
-    flat = "".join(text.split())
+    return "".join(text.split())
+
+
+def test_the_pdf_carries_title_scope_articles_vote_filing_and_effective_date(published, tmp_path):
+    _convention_id, _version_id, data, _roots = published
+    flat = _flat_text(data, tmp_path)
     for expected in ("测试1小区居民公约", "小区：测试1小区", "第一条", "第十九条", "本公约的修改，按照制定时的程序进行。",
                      "表决结果", "居民会议决定", "表决结果：通过", FILING["filing_number"], "备案日期", "生效日期",
-                     "第1社区党委", "测试街道党工委", "电子签名核验", f"/conventions/{convention_id}/versions/1/verify"):
+                     "第1社区党委", "测试街道党工委", "电子签名核验", "/verify/"):
         assert expected in flat, expected
 
 
@@ -113,10 +119,8 @@ def test_superseded_versions_keep_their_pdf(published, app, client):
     assert client.get(f"/conventions/{convention_id}/versions/2/pdf").data != data
 
 
-def test_cli_prints_the_trust_root_and_the_pdf_digest(published, runner, tmp_path):
-    _convention_id, version_id, data, roots = published
-    root = runner.invoke(args=["conventions", "trust-root"])
-    assert root.exit_code == 0 and root.output.encode("ascii") == pki.certificate_to_pem(roots[0])
+def test_cli_prints_the_pdf_digest(published, runner, tmp_path):
+    _convention_id, version_id, data, _roots = published
     target = tmp_path / "out.pdf"
     digest = runner.invoke(args=["conventions", "pdf", str(version_id), "-o", str(target)])
     assert digest.exit_code == 0 and target.read_bytes() == data
@@ -124,3 +128,15 @@ def test_cli_prints_the_trust_root_and_the_pdf_digest(published, runner, tmp_pat
 
     assert digest.output.strip() == hashlib.sha256(data).hexdigest()
     assert runner.invoke(args=["conventions", "pdf", "99999"]).exit_code != 0
+
+
+def test_the_pdf_is_a_stored_document_whose_qr_link_verifies_it(published, app, client, tmp_path):
+    _convention_id, version_id, data, _roots = published
+    with app.app_context():
+        document = documents.document_for("convention_version", version(version_id))
+        assert document is not None and document.sha256 == version(version_id).pdf_sha256
+        assert [s["organization"] for s in document.signers] == ["第1社区党委", "测试街道党工委"]
+        reference = document.reference
+    assert f"/verify/{reference}" in _flat_text(data, tmp_path)
+    page = client.get(f"/verify/{reference}")
+    assert page.status_code == 200 and "测试1小区居民公约" in page.get_data(as_text=True)
