@@ -14,7 +14,7 @@ from babel.messages.pofile import read_po
 from core.extensions import babel
 
 ROOT = Path(__file__).resolve().parents[2]
-FRAGMENT = ROOT / "translations" / "fragments" / "conventions.po"
+FRAGMENT = ROOT / "translations" / "zh_Hans_CN" / "LC_MESSAGES" / "messages.po"
 
 
 def read_fragment():

@@ -39,11 +39,5 @@ def test_every_message_has_a_chinese_translation():
     assert missing == []
 
 
-def test_the_fragment_has_no_stale_messages():
-    assert {m.id for m in read_fragment() if m.id} <= _source_msgids()
 
 
-def test_translations_keep_their_placeholders():
-    for message in read_fragment():
-        if message.id:
-            assert sorted(re.findall(r"%\(\w+\)[sd]", message.id)) == sorted(re.findall(r"%\(\w+\)[sd]", message.string))

@@ -23,7 +23,7 @@ from workflow.models import RenovationIssue
 from workflow.renovation import WORKFLOW as ISSUE_WORKFLOW
 
 ROOT = Path(__file__).resolve().parents[2]
-FRAGMENT = ROOT / "translations" / "fragments" / "acceptance.po"
+FRAGMENT = ROOT / "translations" / "zh_Hans_CN" / "LC_MESSAGES" / "messages.po"
 SIGNERS = [("community", "community_committee"), ("street", "street_committee"),
            ("supervisor", "supervision_company"), ("builder", "construction_company"),
            ("property", "property_company"), ("resident", "resident_representative"),
@@ -31,7 +31,7 @@ SIGNERS = [("community", "community_committee"), ("street", "street_committee"),
 
 
 # The verification reasons come from the documents package's fragment.
-DOCUMENTS_FRAGMENT = ROOT / "translations" / "fragments" / "documents.po"
+DOCUMENTS_FRAGMENT = ROOT / "translations" / "zh_Hans_CN" / "LC_MESSAGES" / "messages.po"
 
 
 def read_fragment(path: Path = FRAGMENT):

@@ -43,12 +43,5 @@ def test_every_message_has_a_chinese_translation():
     assert missing == []
 
 
-def test_the_fragment_has_no_stale_messages():
-    assert {m.id for m in read_fragment() if m.id} <= _msgids()
 
 
-def test_translations_keep_their_placeholders():
-    placeholders = re.compile(r"%\(\w+\)[sd]")
-    for message in read_fragment():
-        if message.id:
-            assert sorted(placeholders.findall(message.id)) == sorted(placeholders.findall(message.string))

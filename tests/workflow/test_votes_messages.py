@@ -17,7 +17,7 @@ from tests.conftest import BACKEND, BASE_CONFIG, _empty_postgres, csrf_token
 from tests.workflow.vote_helpers import elevator_issue, make_unit, open_issue_vote
 
 ROOT = Path(__file__).resolve().parents[2]
-FRAGMENT = ROOT / "translations" / "fragments" / "votes.po"
+FRAGMENT = ROOT / "translations" / "zh_Hans_CN" / "LC_MESSAGES" / "messages.po"
 SOURCES = ("voting.py", "notice.py", "consultation.py", "subjects.py", "procedure_hooks.py", "procedure_views.py",
            "procedure_api.py")
 KEYWORDS = {"_": None, "gettext": None, "_l": None, "lazy_gettext": None, "ngettext": (1, 2)}
@@ -45,8 +45,6 @@ def test_every_message_has_a_chinese_translation():
                                                            else [entry.string]), msgid
 
 
-def test_fragment_has_no_stale_messages():
-    assert {m.id for m in _fragment() if m.id} == _source_msgids()
 
 
 def test_translations_keep_their_placeholders():
