@@ -11,7 +11,7 @@ import contextvars
 import functools
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Iterator, TypeVar
+from typing import Iterable, Iterator, TypeVar
 
 from sqlalchemy import bindparam, event, select
 from sqlalchemy.engine import Engine
@@ -54,7 +54,7 @@ def is_sqlite() -> bool:
 
 
 @contextmanager
-def write_transaction(*, expire_on_commit: bool = True) -> Iterator[None]:
+def write_transaction(*, expire_on_commit: bool = True, keep: Iterable[object] = ()) -> Iterator[None]:
     """One unit of work: commit on success, roll back everything on any exception.
 
     Any read transaction the session already has is ended first, so that on SQLite
@@ -64,6 +64,11 @@ def write_transaction(*, expire_on_commit: bool = True) -> Iterator[None]:
     `expire_on_commit=False` leaves the session's objects as they are after the commit
     (a rollback still expires them all); the caller then expires what it cannot vouch
     for (workflow.engine.fire keeps only the subject it locked and wrote).
+
+    Ending the read transaction expires what it loaded, so that the write transaction
+    decides on current rows, except the objects in `keep` (the acting person with
+    their memberships and org nodes, which the request loaded moments ago and which
+    the transaction only reads).
     """
     session = db.session()  # the request's Session behind the scoped_session proxy
     if _immediate.get():
@@ -74,7 +79,15 @@ def write_transaction(*, expire_on_commit: bool = True) -> Iterator[None]:
             # Pending changes outside a write transaction are a programming error.
             session.rollback()
             raise RuntimeError("unflushed changes outside write_transaction()")
-        session.commit()
+        if keep:
+            session.expire_on_commit = False
+            try:
+                session.commit()
+            finally:
+                session.expire_on_commit = True
+            expire_all_except(keep)
+        else:
+            session.commit()
     token = _immediate.set(True)
     expire = session.expire_on_commit
     session.expire_on_commit = expire_on_commit
@@ -84,6 +97,18 @@ def write_transaction(*, expire_on_commit: bool = True) -> Iterator[None]:
     finally:
         session.expire_on_commit = expire
         _immediate.reset(token)
+
+
+def expire_all_except(keep: Iterable[object]) -> None:
+    """Expire every object in the session but those in `keep` (compared by identity)."""
+    kept = {id(obj) for obj in keep}
+    session = db.session()
+    for state in list(session.identity_map.all_states()):
+        if state.expired:
+            continue
+        obj = state.obj()
+        if obj is not None and id(obj) not in kept:
+            session.expire(obj)
 
 
 def in_write_transaction() -> bool:

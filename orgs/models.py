@@ -21,6 +21,8 @@ from sqlalchemy import (
     Numeric,
     String,
     UniqueConstraint,
+    bindparam,
+    select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -75,6 +77,25 @@ class OrgNode(db.Model):
 
     def __repr__(self) -> str:
         return f"<OrgNode {self.code} {self.level_code}>"
+
+
+_NODE_LEVELS = select(OrgNode.id, OrgNode.level_code).where(OrgNode.id.in_(bindparam("ids", expanding=True)))
+
+
+def node_at_level(path: str, level_code: str) -> int | None:
+    """The id of the node at `level_code` on `path` (org node ids from the root down;
+    the nearest to the end of the path if the level occurs twice), or None.
+
+    An org node's level and its place in the tree never change (nodes are added, never
+    moved, re-levelled or deleted), so each node's level is read from the database once
+    and remembered by the application; fire() asks this on every level change."""
+    ids = [int(part) for part in path.strip("/").split("/") if part]
+    levels: dict[int, str] = current_app.extensions.setdefault("wuji.org_node_levels", {})
+    missing = [node_id for node_id in ids if node_id not in levels]
+    if missing:
+        rows = db.session.execute(_NODE_LEVELS, {"ids": missing}).all()
+        levels.update({row.id: row.level_code for row in rows})
+    return next((node_id for node_id in reversed(ids) if levels.get(node_id) == level_code), None)
 
 
 class Estate(db.Model):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from types import SimpleNamespace
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterator, Optional
@@ -58,7 +59,8 @@ def canonical_payload(payload: dict | None) -> str:
     return json.dumps(payload or {}, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
 
 
-def entry_hash(entry: AuditEntry) -> str:
+def entry_hash(entry) -> str:
+    """The hash of an entry (an AuditEntry, or anything with the same attributes)."""
     material = json.dumps(
         [
             entry.subject_type,
@@ -83,39 +85,36 @@ def entry_hash(entry: AuditEntry) -> str:
 
 
 _INSERT = insert(AuditEntry.__table__)
-_ENTRY_COLUMNS = ("subject_type", "subject_id", "seq", "actor_id", "actor_name", "org_id", "role", "trigger",
-                  "from_state", "to_state", "reason", "payload", "created_at", "prev_hash", "hash")
 
 
-def append(subject, *, actor_id, actor_name, org_id, role, trigger, from_state, to_state, reason="", payload=None) -> AuditEntry:
+def append(subject, *, actor_id, actor_name, org_id, role, trigger, from_state, to_state, reason="", payload=None) -> None:
     """Add the next entry for `subject` (whose row the caller has locked) and advance
     the subject's chain head. Runs inside the caller's transaction.
 
-    The row is written at once with a plain INSERT (entries are never updated, so the
-    unit of work has nothing to track); the entry returned is not in the session."""
-    entry = AuditEntry(
-        subject_type=subject.subject_type,
-        subject_id=subject.id,
-        seq=(subject.audit_seq or 0) + 1,
-        actor_id=actor_id,
-        actor_name=actor_name,
-        org_id=org_id,
-        role=role,
-        trigger=trigger,
-        from_state=from_state,
-        to_state=to_state,
-        reason=reason or "",
-        payload=canonical_payload(payload),
-        created_at=utcnow(),
-        prev_hash=subject.audit_hash or GENESIS,
-    )
-    entry.hash = entry_hash(entry)
-    subject.audit_seq = entry.seq
-    subject.audit_hash = entry.hash
+    The row is written at once with a plain INSERT: entries are never updated, so the
+    unit of work has nothing to track (and no ORM object is built for it)."""
+    values = {
+        "subject_type": subject.subject_type,
+        "subject_id": subject.id,
+        "seq": (subject.audit_seq or 0) + 1,
+        "actor_id": actor_id,
+        "actor_name": actor_name,
+        "org_id": org_id,
+        "role": role,
+        "trigger": trigger,
+        "from_state": from_state,
+        "to_state": to_state,
+        "reason": reason or "",
+        "payload": canonical_payload(payload),
+        "created_at": utcnow(),
+        "prev_hash": subject.audit_hash or GENESIS,
+    }
+    values["hash"] = entry_hash(SimpleNamespace(**values))
+    subject.audit_seq = values["seq"]
+    subject.audit_hash = values["hash"]
     if db.session.new:
         db.session.flush()  # the people, org nodes or subject the entry refers to
-    db.session.execute(_INSERT, {name: getattr(entry, name) for name in _ENTRY_COLUMNS})
-    return entry
+    db.session.execute(_INSERT, values)
 
 
 def timeline(subject) -> list[AuditEntry]:

@@ -17,10 +17,13 @@ from typing import Any, Callable, Iterable, Optional
 
 from flask_babel import gettext as _
 from sqlalchemy import DateTime, ForeignKey, Integer, String
+from sqlalchemy import bindparam, update
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm.base import NO_VALUE
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 from transitions import Machine
 
-from core.db import in_write_transaction, lock, utcnow, write_transaction
+from core.db import expire_all_except, in_write_transaction, lock, utcnow, write_transaction
 from core.extensions import db
 from core.errors import InvalidTransition, NotFound, NotPermitted, StaleVersion, ValidationError
 from core.types import PathColumnType
@@ -116,6 +119,11 @@ class WorkflowSubject:
         """The org node that answers for the subject in `state` (override per model)."""
         return None
 
+    def responsible_org_id_for(self, state: "State") -> int | None:
+        """The id of responsible_org_for(state); a model may answer it more cheaply."""
+        org = self.responsible_org_for(state)
+        return org.id if org is not None else None
+
     def deadline_days(self, state: "State") -> int | None:
         """Working days allowed in `state` (override per model: the city policy)."""
         return None
@@ -134,6 +142,10 @@ class Workflow:
             if unknown:
                 raise ValueError(f"{name}: transition {t.trigger} names unknown states {unknown}")
             permissions.action(t.permission)  # fails early on an unregistered action
+        self._candidates: dict[tuple[str, str], list[Transition]] = {}
+        for t in self.transitions:
+            for source in t.source:
+                self._candidates.setdefault((source, t.trigger), []).append(t)
         self.machine = Machine(
             model=None,
             states=list(self.states),
@@ -169,7 +181,8 @@ class Workflow:
         return list(dict.fromkeys(t.trigger for t in self.transitions))
 
     def candidates(self, state: str, trigger: str) -> list[Transition]:
-        return [t for t in self.transitions if t.trigger == trigger and state in t.source]
+        """The transitions `trigger` may take from `state`, in definition order."""
+        return self._candidates.get((state, trigger), [])
 
     def transition_label(self, trigger: str):
         for t in self.transitions:
@@ -229,8 +242,7 @@ class Workflow:
         subject.state_entered_at = now
         # The lookup only reads the org tree: no need to flush the subject's changes first.
         with db.session.no_autoflush:
-            org = subject.responsible_org_for(state)
-        subject.responsible_org_id = org.id if org is not None else None
+            subject.responsible_org_id = subject.responsible_org_id_for(state)
         days = subject.deadline_days(state) if (state.deadline and not state.terminal) else None
         subject.due_at = working_days_after(now, days) if days else None
 
@@ -284,7 +296,8 @@ def fire(model: type, subject_id: int, trigger: str, actor, expected_version: in
     workflow: Workflow = model.workflow
     ctx = FireContext(actor=actor, trigger=trigger, data=data)
     commits_here = not in_write_transaction()
-    with write_transaction(expire_on_commit=False):
+    actor_objects = _actor_objects(actor)
+    with write_transaction(expire_on_commit=False, keep=actor_objects):
         subject = lock(model, subject_id)
         if subject is None or (actor is not SYSTEM and not permissions.can_see(actor, subject)):
             raise NotFound(_("Not found."))
@@ -315,24 +328,66 @@ def fire(model: type, subject_id: int, trigger: str, actor, expected_version: in
             reason=ctx.reason,
             payload=ctx.payload,
         )
+        _write_subject(subject)
     if commits_here:
-        _expire_all_but(subject, actor)
+        # Everything else the session holds is read afresh next time, as after a plain
+        # commit, except the subject - locked and written by this transaction, so
+        # current - and the actor with the roles it acted in, loaded for this request.
+        expire_all_except([subject, *actor_objects])
     for effect in ctx.after_commit:
         effect()
     return subject
 
 
-def _expire_all_but(subject, actor) -> None:
-    """After the commit: everything else the session holds is read afresh next time, as
-    a plain commit would do, except the subject - locked and written by this
-    transaction, so current - and the actor with the roles it acted in, which the
-    caller loaded for this request and which need not be read again for the next."""
-    keep = {id(subject), id(actor)}
-    for membership in getattr(actor, "memberships", ()):
-        keep.update((id(membership), id(membership.org)))
-    for obj in list(db.session.identity_map.values()):
-        if id(obj) not in keep:
-            db.session.expire(obj)
+def _write_subject(subject) -> None:
+    """Write the subject's changed columns now with one UPDATE by primary key.
+
+    This is the statement the unit of work would emit at commit; its bookkeeping for a
+    model with many relationships costs more than the statement itself, on every
+    transition. Only plain column changes take this path: when a callback changed one
+    of the subject's relationships, the commit's flush writes everything as usual."""
+    state = sa_inspect(subject)
+    mapper = state.mapper
+    changed = frozenset(state.committed_state)
+    if not changed or state.key is None or mapper.inherits is not None or state.deleted:
+        return
+    columns = mapper.column_attrs
+    if any(key not in columns for key in changed):
+        return
+    # Like the unit of work, leave out what was set to the value it already had.
+    values, committed = state.dict, state.committed_state
+    changed = frozenset(key for key in changed if committed[key] is NO_VALUE or committed[key] != values.get(key))
+    if not changed:
+        state._commit_all(values, db.session.identity_map)
+        return
+    statement = _update_statement(mapper, changed)
+    params = {f"v_{key}": values.get(key) for key in changed}
+    params["pk_"] = mapper.primary_key_from_instance(subject)[0]
+    result = db.session.execute(statement, params)
+    if result.rowcount != 1:
+        raise RuntimeError(f"{mapper.class_.__name__} {params['pk_']}: {result.rowcount} rows updated")
+    # What the unit of work does after its own UPDATE: the values written are now the
+    # committed state, and the subject is no longer pending in the session's flush.
+    state._commit_all(state.dict, db.session.identity_map)
+
+
+@functools.lru_cache(maxsize=256)
+def _update_statement(mapper, keys: frozenset[str]):
+    table = mapper.local_table
+    (pk,) = mapper.primary_key
+    values = {}
+    for key in sorted(keys):
+        column = mapper.column_attrs[key].columns[0]
+        values[column.name] = bindparam(f"v_{key}", type_=column.type)
+    return update(table).where(pk == bindparam("pk_")).values(values)
+
+
+def _actor_objects(actor) -> list:
+    """The acting person, their memberships and the memberships' org nodes."""
+    if actor is SYSTEM:
+        return []
+    memberships = actor.__dict__.get("memberships", ())  # only if already loaded
+    return [actor, *memberships, *(m.__dict__["org"] for m in memberships if "org" in m.__dict__)]
 
 
 def _choose_permitted(workflow: Workflow, subject, trigger: str, ctx: FireContext) -> Transition:

@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    bindparam,
     select,
     text,
 )
@@ -21,10 +22,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from core.db import utcnow
 from core.extensions import db
 from core.types import PathColumnType
-from orgs.models import Building, Estate, Household, LiaisonHousehold, OrgNode, Person, StairwellUnit
+from orgs.models import Building, Estate, Household, LiaisonHousehold, OrgNode, Person, StairwellUnit, node_at_level
 from workflow import audit
 from workflow.engine import WorkflowSubject
 from workflow.renovation import WORKFLOW
+
+# Built once: SQLAlchemy reuses its compiled form.
+_LIAISON_ORG = select(LiaisonHousehold.org_id).where(
+    LiaisonHousehold.household_id == bindparam("household_id")).limit(1)
 
 
 class EstatePlan(db.Model):
@@ -133,22 +138,20 @@ class RenovationIssue(WorkflowSubject, db.Model):
     # Engine hooks -------------------------------------------------------------
 
     def responsible_org_for(self, state):
+        org_id = self.responsible_org_id_for(state)
+        return db.session.get(OrgNode, org_id) if org_id is not None else None
+
+    def responsible_org_id_for(self, state) -> int | None:
         if state.level is None:
             return None
         if state.level == "member_household":
             if self.recorded_by_org_id:
-                return db.session.get(OrgNode, self.recorded_by_org_id)
+                return self.recorded_by_org_id
             if self.household_id:
-                node_id = db.session.scalar(
-                    select(LiaisonHousehold.org_id).where(LiaisonHousehold.household_id == self.household_id)
-                )
-                if node_id:
-                    return db.session.get(OrgNode, node_id)
+                return db.session.scalar(_LIAISON_ORG, {"household_id": self.household_id})
             return None
         # The chain above the issue's own path: the same nodes that see the issue answer for it.
-        ids = [int(part) for part in self.path.strip("/").split("/") if part]
-        nodes = db.session.scalars(select(OrgNode).where(OrgNode.id.in_(ids), OrgNode.level_code == state.level))
-        return next(iter(nodes), None)
+        return node_at_level(self.path, state.level)
 
     def deadline_days(self, state):
         from workflow.policy import current_policy

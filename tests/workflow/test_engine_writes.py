@@ -1,0 +1,104 @@
+"""How fire() writes: one UPDATE of the subject's changed columns, the audit INSERT,
+nothing re-read that the request already holds, and the unit of work taking over
+when a callback changes one of the subject's relationships."""
+import sqlalchemy as sa
+
+from core.extensions import db
+from orgs.models import OrgNode
+from workflow import services
+from workflow.audit import verify
+from workflow.engine import Transition, Workflow
+from workflow.models import IssuePhoto, RenovationIssue
+from workflow.renovation import WORKFLOW
+from tests.workflow.helpers import fire, issue, person, raise_demand
+
+
+def _row(issue_id: int):
+    """The stored row, read on a connection of its own (not through the session)."""
+    table = RenovationIssue.__table__
+    with db.engine.connect() as conn:
+        return conn.execute(sa.select(table).where(table.c.id == issue_id)).one()
+
+
+def test_every_changed_column_reaches_the_database(app, world):
+    with app.app_context():
+        issue_id = raise_demand(world)
+        before = _row(issue_id)
+        fire("group", issue_id, "escalate")
+        row = _row(issue_id)
+        grid = db.session.scalar(sa.select(OrgNode).where(OrgNode.code == "C1G1"))
+        assert (row.state, row.version, row.audit_seq) == ("review_grid", before.version + 1, before.audit_seq + 1)
+        assert row.responsible_org_id == grid.id != before.responsible_org_id
+        assert row.due_at is not None and row.state_entered_at > before.state_entered_at
+        assert row.audit_hash != before.audit_hash
+        fire("grid", issue_id, "return_down", reason="请楼院党小组先核实")
+        row = _row(issue_id)
+        assert row.state == "review_building" and row.responsible_org_id == before.responsible_org_id
+        assert verify() == []
+
+
+def test_the_subject_is_clean_and_current_after_fire(app, world):
+    with app.app_context():
+        issue_id = raise_demand(world)
+        subject = services.fire_issue(person("group"), issue_id, "escalate", issue(issue_id).version)
+        assert subject not in db.session.dirty
+        assert not sa.inspect(subject).expired
+        row = _row(issue_id)
+        assert (subject.state, subject.version, subject.audit_hash) == (row.state, row.version, row.audit_hash)
+
+
+def test_fire_reads_only_the_subject(app, world):
+    """The actor, memberships and org nodes the request loaded are not read again, and
+    the responsible org of a level comes from the issue's path."""
+    with app.app_context():
+        issue_id = raise_demand(world)
+        actor = person("group")
+        version = issue(issue_id).version
+        _ = [m.org.path for m in actor.memberships]
+        statements: list[str] = []
+
+        def record(_conn, _cursor, statement, *_args):
+            statements.append(" ".join(statement.split()).upper())
+
+        sa.event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            services.fire_issue(actor, issue_id, "escalate", version)
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", record)
+        reads = [s for s in statements if s.startswith("SELECT")]
+        assert len(reads) == 1 and "FROM RENOVATION_ISSUE" in reads[0], statements
+        assert sum(s.startswith("UPDATE RENOVATION_ISSUE") for s in statements) == 1
+        assert sum(s.startswith("INSERT INTO AUDIT_ENTRY") for s in statements) == 1
+
+
+def test_a_callback_changing_a_relationship_is_written_by_the_unit_of_work(app, world, monkeypatch):
+    with app.app_context():
+        issue_id = raise_demand(world)
+        uploader = person("group").id
+
+        def add_photo(subject, ctx):
+            subject.photos.append(IssuePhoto(filename="现场.jpg", content_type="image/jpeg", sha256="a" * 64,
+                                             size=1, uploaded_by_id=uploader))
+
+        escalate = WORKFLOW.candidates("review_building", "escalate")[0]
+        with_photo = Transition(escalate.trigger, escalate.source, escalate.dest, escalate.permission,
+                                escalate.label, before=(add_photo,))
+        others = [t for t in WORKFLOW.transitions if t is not escalate]
+        monkeypatch.setattr(RenovationIssue, "workflow",
+                            Workflow("test", WORKFLOW.states.values(), [with_photo, *others], WORKFLOW.initial))
+        fire("group", issue_id, "escalate")
+        assert _row(issue_id).state == "review_grid"
+        photos = db.session.scalars(sa.select(IssuePhoto).where(IssuePhoto.issue_id == issue_id)).all()
+        assert [p.filename for p in photos] == ["现场.jpg"]
+        assert verify() == []
+
+
+def test_org_levels_are_remembered_per_application(app, world):
+    with app.app_context():
+        issue_id = raise_demand(world)
+        fire("group", issue_id, "escalate")
+        levels = app.extensions["wuji.org_node_levels"]
+        path_ids = [int(part) for part in issue(issue_id).path.strip("/").split("/") if part]
+        assert set(path_ids) <= set(levels)
+        assert {levels[node_id] for node_id in path_ids} >= {"street_committee", "community_committee",
+                                                              "grid_branch", "building_group"}
