@@ -92,4 +92,4 @@ def require_login():
     session or a valid token."""
     if not current_user.is_authenticated:
         raise Unauthorized(_("Please log in first."))
-    return current_user
+    return current_user._get_current_object()  # the Person itself, not the proxy

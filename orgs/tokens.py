@@ -11,14 +11,14 @@ import secrets
 from datetime import timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from core.api import token_hash
 from core.db import lock, utcnow, write_transaction
 from core.errors import NotFound, ValidationError
 from core.extensions import db
-from orgs.models import ApiToken, Person
+from orgs.models import ApiToken, Membership, Person
 
 SECRET_PREFIX = "wuji_"
 SHOWN_PREFIX_LENGTH = 12  # "wuji_" and the first 7 characters of the random part
@@ -77,14 +77,19 @@ def revoke(person: Person, token_id: int) -> ApiToken:
     return row
 
 
+# Built once (SQLAlchemy reuses its compiled form): the token with its person, their
+# memberships and the memberships' org nodes in one query - every API request needs
+# them all to decide its permissions.
+_BY_HASH = (
+    select(ApiToken)
+    .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None))
+    .options(joinedload(ApiToken.person).joinedload(Person.memberships).joinedload(Membership.org))
+)
+
+
 def authenticate(secret: str) -> Person | None:
     """The active person a token secret belongs to, or None (unknown or revoked)."""
-    row = db.session.scalar(
-        select(ApiToken)
-        .where(ApiToken.token_hash == token_hash(secret), ApiToken.revoked_at.is_(None))
-        # Person and memberships in the same query: every API request needs both.
-        .options(joinedload(ApiToken.person).joinedload(Person.memberships))
-    )
+    row = db.session.scalar(_BY_HASH, {"token_hash": token_hash(secret)})
     if row is None or not row.person.active:
         return None
     person = row.person

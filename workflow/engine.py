@@ -294,10 +294,10 @@ def fire(model: type, subject_id: int, trigger: str, actor, expected_version: in
     jurisdiction), NotPermitted, StaleVersion, InvalidTransition or ValidationError;
     on any of them nothing is written."""
     workflow: Workflow = model.workflow
+    actor = _unproxied(actor)
     ctx = FireContext(actor=actor, trigger=trigger, data=data)
     commits_here = not in_write_transaction()
-    actor_objects = _actor_objects(actor)
-    with write_transaction(expire_on_commit=False, keep=actor_objects):
+    with write_transaction(expire_on_commit=False, keep=_actor_objects(actor)):
         subject = lock(model, subject_id)
         if subject is None or (actor is not SYSTEM and not permissions.can_see(actor, subject)):
             raise NotFound(_("Not found."))
@@ -333,7 +333,7 @@ def fire(model: type, subject_id: int, trigger: str, actor, expected_version: in
         # Everything else the session holds is read afresh next time, as after a plain
         # commit, except the subject - locked and written by this transaction, so
         # current - and the actor with the roles it acted in, loaded for this request.
-        expire_all_except([subject, *actor_objects])
+        expire_all_except([subject, *_actor_objects(actor)])
     for effect in ctx.after_commit:
         effect()
     return subject
@@ -380,6 +380,12 @@ def _update_statement(mapper, keys: frozenset[str]):
         column = mapper.column_attrs[key].columns[0]
         values[column.name] = bindparam(f"v_{key}", type_=column.type)
     return update(table).where(pk == bindparam("pk_")).values(values)
+
+
+def _unproxied(actor):
+    """The person behind Flask-Login's current_user proxy (compared by identity below)."""
+    unwrap = getattr(actor, "_get_current_object", None)
+    return unwrap() if unwrap is not None else actor
 
 
 def _actor_objects(actor) -> list:

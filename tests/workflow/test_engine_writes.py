@@ -102,3 +102,34 @@ def test_org_levels_are_remembered_per_application(app, world):
         assert set(path_ids) <= set(levels)
         assert {levels[node_id] for node_id in path_ids} >= {"street_committee", "community_committee",
                                                               "grid_branch", "building_group"}
+
+
+def test_an_api_transition_reads_the_token_holder_once(app, world, client):
+    """Bearer token, person, memberships and org nodes in one query; then the subject."""
+    from orgs import tokens
+
+    with app.app_context():
+        issue_id = raise_demand(world)
+        _row_, secret = tokens.create(person("group"), "integration")
+        version = issue(issue_id).version
+    headers = {"Authorization": f"Bearer {secret}"}
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(" ".join(statement.split()).upper())
+
+    client.get("/api/v1/issues?per_page=1", headers=headers)  # records the token's first use
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:  # each request has an app context, a session and a Flask-Login user of its own
+        answer = client.post(f"/api/v1/issues/{issue_id}/transitions", headers=headers,
+                             json={"trigger": "escalate", "version": version})
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    assert answer.status_code == 200, answer.get_json()
+    assert answer.get_json()["state"] == "review_grid"
+    reads = [s for s in statements if s.startswith("SELECT")]
+    assert len(reads) == 2, reads
+    assert "FROM API_TOKEN" in reads[0] and "MEMBERSHIP" in reads[0] and "ORG_NODE" in reads[0]
+    assert "FROM RENOVATION_ISSUE" in reads[1]
