@@ -127,4 +127,6 @@ def _lock_statement(model: type, for_update: bool):
     """Built once per model: SQLAlchemy then reuses its compiled form without
     rebuilding and hashing the statement on every call."""
     stmt = select(model).where(model.id == bindparam("ident")).execution_options(populate_existing=True)
-    return stmt.with_for_update() if for_update else stmt
+    # OF the model's own table: PostgreSQL refuses FOR UPDATE over the nullable side of
+    # an outer join, which a relationship loaded eagerly (lazy="joined") adds.
+    return stmt.with_for_update(of=model) if for_update else stmt
