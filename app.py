@@ -66,7 +66,7 @@ MODEL_MODULES = (
     "conventions.models",
     "documents.models", "workflow.acceptance",
 )
-API_MODULES: tuple[str, ...] = ("workflow.api", "conventions.api", "workflow.procedure_api")
+API_MODULES: tuple[str, ...] = ("workflow.api", "conventions.api", "workflow.procedure_api", "workflow.dispatch_api")
 # Modules that add demo data loaders (orgs.demo.add_loader) run after the org tree.
 DEMO_MODULES = ("workflow.demo", "conventions.demo", "workflow.acceptance_demo")
 

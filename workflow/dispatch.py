@@ -13,6 +13,12 @@ node's own assignment starts "forwarded": its report closes the dispatch.
     sent --acknowledge--> acknowledged --forward--> forwarded --report_up--> reported
                                        --complete--> done --report_up--> reported
                                                      done --complete--> done (figures corrected)
+    any open state --cancel--> cancelled
+
+The launching node (acting through a role that may launch) cancels a dispatch that
+is not finished by firing "cancel", with a reason, on its own assignment: that marks
+the dispatch cancelled, and then every other open assignment is cancelled in the
+same transaction (dispatch_services.cancel), each with its own audit entry.
 
 Each level acts through its own role (street officer, community officer, grid
 worker, building group leader, member household): one transition per level and
@@ -53,6 +59,7 @@ from core.types import PathColumnType, under_path
 from orgs import demo
 from orgs import roles as R
 from orgs.models import Building, Estate, Household, LiaisonHousehold, OrgNode, Person, StairwellUnit
+from orgs import permissions
 from orgs.permissions import register
 from workflow import audit, engine
 from workflow.engine import Condition, FireContext, State, Transition, Workflow, WorkflowSubject
@@ -82,6 +89,8 @@ for _action_name, _role in LEVEL_ACTIONS.values():
 OPEN_STATES = ("sent", "acknowledged", "forwarded", "done")
 WORKING_STATES = ("acknowledged", "forwarded", "done")
 REPORTED = "reported"
+CANCELLED = "cancelled"
+CANCEL = "cancel"
 
 STATES = [
     State("sent", _l("Sent: awaiting acknowledgement")),
@@ -89,7 +98,15 @@ STATES = [
     State("forwarded", _l("Passed on: awaiting the levels below")),
     State("done", _l("Done here: to report up")),
     State(REPORTED, _l("Reported up"), terminal=True),
+    State(CANCELLED, _l("Revoked"), terminal=True),
 ]
+
+# Audit entries that are not transitions of the workflow.
+EVENT_LABELS = {
+    "launch": _l("Launched"),
+    "send": _l("Sent down"),
+    "overdue_escalation": _l("Referred up after the deadline passed"),
+}
 
 
 # --- scope: which nodes a task reaches, which households a node answers for ---------
@@ -261,6 +278,19 @@ def _stamp_report(assignment: DispatchAssignment, ctx: FireContext) -> None:
     ctx.payload.update(households=assignment.households, reached=assignment.reached, consents=assignment.consents)
 
 
+def may_cancel(actor, dispatch: Dispatch) -> bool:
+    """Does the actor act for the node that launched the dispatch, in a role that may launch?"""
+    grants = permissions.action("dispatch.launch").grants
+    return any(m.org_id == dispatch.origin_org_id and m.role in grants for m in getattr(actor, "memberships", ()))
+
+
+def _mark_cancelled(assignment: DispatchAssignment, ctx: FireContext) -> None:
+    dispatch = assignment.dispatch
+    dispatch.cancelled_at = utcnow()
+    dispatch.cancelled_by_id = ctx.actor.id
+    dispatch.cancel_reason = ctx.reason
+
+
 # --- transitions -------------------------------------------------------------------------
 
 HAS_TARGETS = Condition(
@@ -268,6 +298,11 @@ HAS_TARGETS = Condition(
     _l("No org unit below lies in this task's scope: record the figures at this level."),
 )
 ALL_REPORTED = Condition(lambda a, ctx: a.open_children() == 0, _l("Not every org unit below has reported yet."))
+WHOLE_TASK = _l("A task is cancelled as a whole, from the launching org unit's own part.")
+LAUNCHING_PART = Condition(lambda a, ctx: a.parent_id is None, WHOLE_TASK)
+ACTS_FOR_ORIGIN = Condition(lambda a, ctx: may_cancel(ctx.actor, a.dispatch),
+                            _l("Only the org unit that launched the task can cancel it."))
+DISPATCH_CANCELLED = Condition(lambda a, ctx: a.dispatch.cancelled_at is not None, WHOLE_TASK)
 
 
 def _at_level(level: str, condition: Condition | None = None) -> Condition:
@@ -295,7 +330,22 @@ def _level_transitions(level: str, action: str) -> list[Transition]:
     ]
 
 
-TRANSITIONS = [t for level, (action, _r) in LEVEL_ACTIONS.items() for t in _level_transitions(level, action)]
+def _cancel_transitions() -> list[Transition]:
+    """The launching node cancels its own assignment, which marks the dispatch
+    cancelled; only then may the other open assignments follow it."""
+    label = _l("Cancel the task")
+    return [
+        Transition(CANCEL, OPEN_STATES, CANCELLED, "dispatch.launch", label, reason=True,
+                   conditions=(LAUNCHING_PART, ACTS_FOR_ORIGIN), before=(_mark_cancelled,), style="danger"),
+        Transition(CANCEL, OPEN_STATES, CANCELLED, "dispatch.launch", label, reason=True,
+                   conditions=(DISPATCH_CANCELLED,), style="danger"),
+    ]
+
+
+TRANSITIONS = [
+    *(t for level, (action, _r) in LEVEL_ACTIONS.items() for t in _level_transitions(level, action)),
+    *_cancel_transitions(),
+]
 WORKFLOW = Workflow("dispatch_assignment", STATES, TRANSITIONS, initial="sent")
 
 
@@ -306,7 +356,11 @@ class Dispatch(db.Model):
     """A task launched from above and sent down the levels."""
 
     __tablename__ = "dispatch"
-    __table_args__ = (CheckConstraint("kind IN ('plan_item', 'notice', 'consent')", name="kind_known"),)
+    __table_args__ = (
+        CheckConstraint("kind IN ('plan_item', 'notice', 'consent')", name="kind_known"),
+        CheckConstraint("cancelled_at IS NULL OR (cancelled_by_id IS NOT NULL AND cancel_reason <> '')",
+                        name="cancel_has_reason"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
@@ -319,8 +373,13 @@ class Dispatch(db.Model):
     # The launching node's path: it and the levels above see the whole dispatch.
     path: Mapped[str] = mapped_column(PathColumnType(), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    # Set when the launching node cancels the dispatch (with the reason people read).
+    cancelled_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    cancelled_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("person.id"))
+    cancel_reason: Mapped[Optional[str]] = mapped_column(Text)
 
-    launched_by: Mapped[Person] = relationship()
+    launched_by: Mapped[Person] = relationship(foreign_keys=[launched_by_id])
+    cancelled_by: Mapped[Optional[Person]] = relationship(foreign_keys=[cancelled_by_id])
     origin_org: Mapped[OrgNode] = relationship()
     estate: Mapped[Optional[Estate]] = relationship()
     issue: Mapped[Optional[RenovationIssue]] = relationship()
@@ -331,6 +390,10 @@ class Dispatch(db.Model):
     @property
     def kind_label(self) -> str:
         return str(KINDS.get(self.kind, self.kind))
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.cancelled_at is not None
 
 
 @audit.register_subject

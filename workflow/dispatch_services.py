@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, and_, case, func, select, true
 from sqlalchemy.orm import joinedload
 
 from core.db import lock, utcnow, write_transaction
-from core.errors import NotFound, NotPermitted, ValidationError
+from core.errors import InvalidTransition, NotFound, NotPermitted, ValidationError
 from core.extensions import db
 from core.types import under_path
 from orgs import permissions
@@ -22,15 +22,19 @@ from orgs.models import Building, Estate, Household, LiaisonHousehold, OrgNode, 
 from workflow import audit, engine
 from workflow.calendar import add_working_days
 from workflow.dispatch import (
+    CANCEL,
+    CANCELLED,
     KINDS,
     MEMBER_LEVEL,
     OPEN_STATES,
     REPORTED,
     WORKFLOW,
     WORKING_STATES,
+    WHOLE_TASK,
     Dispatch,
     DispatchAssignment,
     DispatchUnitCount,
+    may_cancel,
     targets,
 )
 from workflow.engine import Transition
@@ -132,6 +136,15 @@ def launch(actor, *, title: str, body: str, kind: str, origin_org_id: int,
 
 
 def fire_assignment(actor, assignment_id: int, trigger: str, version: int | None, **data) -> DispatchAssignment:
+    """Fire `trigger` on one assignment; "cancel" cancels the whole dispatch (see cancel())."""
+    if trigger == CANCEL:
+        dispatch_id = db.session.scalar(
+            select(DispatchAssignment.dispatch_id).where(DispatchAssignment.id == assignment_id)
+        )
+        if dispatch_id is None:
+            raise NotFound(_("Not found."))
+        cancel(actor, dispatch_id, version, data.get("reason") or "", assignment_id=assignment_id)
+        return db.session.get(DispatchAssignment, assignment_id)
     return engine.fire(DispatchAssignment, assignment_id, trigger, actor, version, **data)
 
 
@@ -153,6 +166,53 @@ def complete(actor, assignment_id: int, version: int | None, *, reached,
 
 def report_up(actor, assignment_id: int, version: int | None) -> DispatchAssignment:
     return fire_assignment(actor, assignment_id, "report_up", version)
+
+
+def cancel(actor, dispatch_id: int, version: int | None, reason: str, *,
+           assignment_id: int | None = None) -> Dispatch:
+    """The launching node cancels a dispatch that is not finished, with a reason.
+
+    In one transaction: "cancel" is fired on the launching node's own assignment
+    (`version` is the version of that assignment the actor last read), which marks the
+    dispatch cancelled, then on every other open assignment, each with its own audit
+    entry naming the canceller and the reason. Outside the actor's jurisdiction is
+    404; not acting for the launching node in a launching role is 403; asked through
+    another assignment than the launching node's own (`assignment_id`), a stale
+    version, or a dispatch already reported or cancelled is 409; no reason is 422."""
+    with write_transaction():
+        dispatch = get_dispatch(actor, dispatch_id)
+        root_id = db.session.scalar(
+            select(DispatchAssignment.id)
+            .where(DispatchAssignment.dispatch_id == dispatch.id, DispatchAssignment.parent_id.is_(None))
+        )
+        if assignment_id is not None and assignment_id != root_id:
+            through = get_assignment(dispatch, assignment_id)
+            if not permissions.can_see(actor, through):
+                raise NotFound(_("Not found."))
+        if not may_cancel(actor, dispatch):
+            raise NotPermitted(_("Only the org unit that launched the task can cancel it."))
+        if assignment_id is not None and assignment_id != root_id:
+            raise InvalidTransition(str(WHOLE_TASK))
+        engine.fire(DispatchAssignment, root_id, CANCEL, actor, version, reason=reason)
+        _cancel_open_parts(actor, dispatch.id, reason)
+    return dispatch
+
+
+def _cancel_open_parts(actor, dispatch_id: int, reason: str) -> None:
+    """Cancel the dispatch's open assignments, top down. Asked again until none is
+    left: a level that passed the task on just before its own assignment was locked
+    here has created assignments the first query did not see (PostgreSQL); once an
+    assignment is cancelled here, nobody can pass it on any more."""
+    while True:
+        ids = db.session.scalars(
+            select(DispatchAssignment.id)
+            .where(DispatchAssignment.dispatch_id == dispatch_id, DispatchAssignment.state.in_(OPEN_STATES))
+            .order_by(DispatchAssignment.path, DispatchAssignment.id)
+        ).all()
+        if not ids:
+            return
+        for assignment_id in ids:
+            engine.fire(DispatchAssignment, assignment_id, CANCEL, actor, None, reason=reason)
 
 
 # --- reading ------------------------------------------------------------------------------
@@ -188,6 +248,38 @@ def get_assignment(dispatch: Dispatch, assignment_id: int) -> DispatchAssignment
     return assignment
 
 
+def get_visible_assignment(actor, dispatch: Dispatch, assignment_id: int) -> DispatchAssignment:
+    """An assignment of the dispatch within the actor's jurisdiction, or 404."""
+    assignment = get_assignment(dispatch, assignment_id)
+    if not any(assignment.path.startswith(path) for path in _view_paths(actor)):
+        raise NotFound(_("Not found."))
+    return assignment
+
+
+STATUSES = ("open", REPORTED, CANCELLED)
+
+
+def statuses(dispatch_ids: list[int]) -> dict[int, str]:
+    """Per dispatch: "cancelled", "reported" (the launching node reported: finished)
+    or "open", from the launching node's own assignment (one query)."""
+    if not dispatch_ids:
+        return {}
+    rows = db.session.execute(
+        select(DispatchAssignment.dispatch_id, DispatchAssignment.state)
+        .where(DispatchAssignment.dispatch_id.in_(dispatch_ids), DispatchAssignment.parent_id.is_(None))
+    )
+    found = {dispatch_id: state if state in (REPORTED, CANCELLED) else "open" for dispatch_id, state in rows}
+    return {dispatch_id: found.get(dispatch_id, "open") for dispatch_id in dispatch_ids}
+
+
+def recorded_consents(assignment: DispatchAssignment) -> dict[int, int]:
+    """Consents the assignment recorded per stairwell unit ({unit_id: count})."""
+    return dict(db.session.execute(
+        select(DispatchUnitCount.unit_id, DispatchUnitCount.consents)
+        .where(DispatchUnitCount.assignment_id == assignment.id)
+    ).all())
+
+
 @dataclass
 class Counts:
     """Assignments of a branch by stage."""
@@ -197,6 +289,7 @@ class Counts:
     acknowledged: int = 0  # acknowledged and in hand: working, passed on, or done
     reported: int = 0
     overdue: int = 0
+    cancelled: int = 0
 
     def add(self, other: "Counts") -> None:
         self.total += other.total
@@ -204,6 +297,7 @@ class Counts:
         self.acknowledged += other.acknowledged
         self.reported += other.reported
         self.overdue += other.overdue
+        self.cancelled += other.cancelled
 
     @property
     def percent(self) -> int:
@@ -217,6 +311,7 @@ class Counts:
             acknowledged=int(assignment.state in WORKING_STATES),
             reported=int(assignment.state == REPORTED),
             overdue=int(assignment.is_overdue(now)),
+            cancelled=int(assignment.state == CANCELLED),
         )
 
 
@@ -257,6 +352,7 @@ def _counts_by_dispatch(actor, dispatch_ids: list[int], now: datetime) -> dict[i
             total=count, sent=count if state == "sent" else 0,
             acknowledged=count if state in WORKING_STATES else 0,
             reported=count if state == REPORTED else 0, overdue=int(late or 0),
+            cancelled=count if state == CANCELLED else 0,
         ))
     return result
 

@@ -10,7 +10,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
@@ -22,18 +21,11 @@ from core.web import flash_error
 from orgs import permissions
 from orgs.roles import LEVEL_LABELS
 from workflow import dispatch_services as services
-from workflow.dispatch import KINDS, WORKFLOW, Dispatch, DispatchAssignment, DispatchUnitCount, UnitLine, unit_lines
+from workflow.dispatch import EVENT_LABELS, KINDS, WORKFLOW, Dispatch, DispatchAssignment, UnitLine, unit_lines
 from workflow.engine import Transition
 
 bp = Blueprint("dispatch", __name__, url_prefix="/dispatches")
 PER_PAGE = 30
-
-EVENT_LABELS = {
-    "launch": _l("Launched"),
-    "send": _l("Sent down"),
-    "overdue_escalation": _l("Referred up after the deadline passed"),
-}
-
 
 def _add_nav_entry(state) -> None:
     add_nav(state.app, "dispatch.dispatch_list", _l("Tasks sent down"), 15,
@@ -156,10 +148,7 @@ def _timeline_rows(assignment: DispatchAssignment) -> list[dict]:
 def _my_part(dispatch: Dispatch, assignment: DispatchAssignment) -> MyPart:
     actions = services.available(current_user, assignment)
     records = any(t.trigger == "complete" for t in actions)
-    recorded = dict(db.session.execute(
-        select(DispatchUnitCount.unit_id, DispatchUnitCount.consents)
-        .where(DispatchUnitCount.assignment_id == assignment.id)
-    ).all())
+    recorded = services.recorded_consents(assignment)
     return MyPart(
         assignment=assignment,
         actions=actions,

@@ -1,0 +1,436 @@
+"""JSON API for tasks sent down the levels (workflow.dispatch) on the /api/v1 blueprint.
+
+Thin views over workflow.dispatch_services, answering like the issue API
+(workflow/api.py): 404 outside the caller's jurisdiction, 403 inside it but not
+allowed, 409 wrong state or stale version (with the assignment's current version and
+state), 422 invalid data with a `fields` map. The launching node cancels a dispatch
+by firing "cancel", with a reason, on its own assignment. Every operation is
+described for /api/v1/openapi.json (workflow/dispatch_api_spec.py).
+"""
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Any
+
+from flask import Response, jsonify, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from core.api import api, require_login
+from core.db import utcnow
+from core.errors import InvalidTransition, ValidationError
+from core.extensions import db
+from orgs import roles
+from workflow import dispatch_api_spec
+from workflow import dispatch_services as services
+from workflow.api import iso_utc, json_object
+from workflow.audit import AuditEntry
+from workflow.dispatch import (
+    CANCELLED,
+    EVENT_LABELS,
+    KINDS,
+    REPORTED,
+    WORKFLOW,
+    Dispatch,
+    DispatchAssignment,
+    unit_lines,
+)
+from workflow.engine import Transition
+
+DEFAULT_PER_PAGE = 30
+MAX_PER_PAGE = 100
+MAX_AWAITING = 500
+TITLE_MAX, BODY_MAX, REASON_MAX = 200, 5000, 2000
+STATUS_LABELS = {
+    "open": _l("In progress"),
+    REPORTED: _l("Reported up"),
+    CANCELLED: _l("Revoked"),
+}
+
+
+# --- input ----------------------------------------------------------------------
+
+
+def _invalid(errors: dict[str, str]) -> ValidationError:
+    return ValidationError(_("Some information is missing or invalid."), fields=errors)
+
+
+def _int_arg(name: str, default: int, high: int, errors: dict) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= high:
+        errors[name] = _("Give a whole number from %(low)d to %(high)d.", low=1, high=high)
+        return default
+    return value
+
+
+def _whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _text(body: dict, name: str, limit: int, errors: dict, required: bool = False) -> str:
+    value = body.get(name)
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        errors[name] = _("Must be text.")
+        return ""
+    if required and not value.strip():
+        errors[name] = _("This field is required.")
+    elif len(value.strip()) > limit:
+        errors[name] = _("At most %(n)d characters.", n=limit)
+    return value
+
+
+def _optional_id(body: dict, name: str, errors: dict) -> int | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if not _whole(value) or value < 1:
+        errors[name] = _("Must be a whole number.")
+        return None
+    return value
+
+
+def _launch_data(body: dict) -> dict[str, Any]:
+    """The launch form's checks: a title, a known kind, the launching org unit."""
+    errors: dict[str, str] = {}
+    data = {
+        "title": _text(body, "title", TITLE_MAX, errors, required=True),
+        "body": _text(body, "body", BODY_MAX, errors),
+        "kind": body.get("kind"),
+        "origin_org_id": body.get("origin_org_id"),
+        "estate_id": _optional_id(body, "estate_id", errors),
+        "issue_id": _optional_id(body, "issue_id", errors),
+    }
+    if data["kind"] not in KINDS:
+        errors["kind"] = _("Choose the kind of task.")
+    if data["origin_org_id"] is None:
+        errors["origin_org_id"] = _("This field is required.")
+    elif not _whole(data["origin_org_id"]):
+        errors["origin_org_id"] = _("Must be a whole number.")
+    if errors:
+        raise _invalid(errors)
+    return data
+
+
+def _figure(value) -> bool:
+    return _whole(value) or isinstance(value, str)
+
+
+def _transition_data(body: dict) -> tuple[str, int, dict[str, Any]]:
+    """trigger, expected version and the data the transition takes: a reason, and for
+    "complete" the households reached and the consents per stairwell unit."""
+    errors: dict[str, str] = {}
+    trigger, version = body.get("trigger"), body.get("version")
+    if not isinstance(trigger, str) or not trigger:
+        errors["trigger"] = _("This field is required.")
+    elif trigger not in WORKFLOW.triggers():
+        errors["trigger"] = _("Unknown action: %(trigger)s.", trigger=trigger)
+    if version is None:
+        errors["version"] = _("This field is required.")
+    elif not _whole(version):
+        errors["version"] = _("Must be a whole number.")
+    data: dict[str, Any] = {}
+    for key, value in body.items():
+        if key in ("trigger", "version") or value is None:
+            continue
+        if key == "reason":
+            data[key] = _text(body, key, REASON_MAX, errors)
+        elif key == "reached":
+            if not _figure(value):
+                errors[key] = _("Must be a whole number.")
+            data[key] = value
+        elif key == "consents":
+            if not isinstance(value, dict) or not all(_figure(v) for v in value.values()):
+                errors[key] = _("Give the consents as {\"stairwell unit id\": count, ...}.")
+            data[key] = value
+        else:
+            errors[key] = _("Unknown field.")
+    if errors:
+        raise _invalid(errors)
+    return trigger, version, data
+
+
+# --- output ---------------------------------------------------------------------
+
+
+def _org(node) -> dict | None:
+    if node is None:
+        return None
+    return {"id": node.id, "name": node.name, "level": node.level_code}
+
+
+def _person(person) -> dict | None:
+    return None if person is None else {"id": person.id, "name": person.name}
+
+
+def _counts(counts: services.Counts) -> dict[str, int]:
+    return {
+        "total": counts.total, "sent": counts.sent, "acknowledged": counts.acknowledged,
+        "reported": counts.reported, "cancelled": counts.cancelled, "overdue": counts.overdue,
+        "percent": counts.percent,
+    }
+
+
+def _state_label(name: str | None) -> str | None:
+    if name is None:
+        return None
+    state = WORKFLOW.states.get(name)
+    return str(state.label) if state is not None else name
+
+
+def dispatch_summary(dispatch: Dispatch, status: str, counts: services.Counts) -> dict[str, Any]:
+    cancellation = None
+    if dispatch.is_cancelled:
+        cancellation = {"at": iso_utc(dispatch.cancelled_at), "by": _person(dispatch.cancelled_by),
+                        "reason": dispatch.cancel_reason}
+    return {
+        "id": dispatch.id,
+        "title": dispatch.title,
+        "kind": dispatch.kind,
+        "kind_label": dispatch.kind_label,
+        "status": status,
+        "status_label": str(STATUS_LABELS[status]),
+        "origin_org": _org(dispatch.origin_org),
+        "launched_by": _person(dispatch.launched_by),
+        "estate": {"id": dispatch.estate.id, "name": dispatch.estate.name} if dispatch.estate else None,
+        "issue_id": dispatch.issue_id,
+        "created_at": iso_utc(dispatch.created_at),
+        "cancellation": cancellation,
+        "counts": _counts(counts),
+        "url": url_for("api.get_dispatch", dispatch_id=dispatch.id),
+    }
+
+
+def assignment_summary(assignment: DispatchAssignment, now: datetime) -> dict[str, Any]:
+    return {
+        "id": assignment.id,
+        "dispatch_id": assignment.dispatch_id,
+        "org": _org(assignment.org),
+        "parent_id": assignment.parent_id,
+        "state": assignment.state,
+        "state_label": _state_label(assignment.state),
+        "open": assignment.is_open,
+        "version": assignment.version,
+        "mode": assignment.mode,
+        "households": assignment.households,
+        "reached": assignment.reached,
+        "consents": assignment.consents,
+        "due_at": iso_utc(assignment.due_at),
+        "overdue": assignment.is_overdue(now),
+        "responsible_org": _org(assignment.responsible_org),
+        "escalations": assignment.escalations,
+        "reported_at": iso_utc(assignment.reported_at),
+        "url": url_for("api.get_dispatch_assignment", dispatch_id=assignment.dispatch_id,
+                       assignment_id=assignment.id),
+    }
+
+
+def _transition_option(t: Transition) -> dict[str, Any]:
+    return {
+        "trigger": t.trigger,
+        "label": str(t.label),
+        "reason_required": t.reason,
+        "fields": list(t.fields),
+        "style": t.style or None,
+    }
+
+
+def _figures(dispatch: Dispatch, assignment: DispatchAssignment, actions: list[Transition]) -> dict | None:
+    """What the caller records with "complete": the households the node answers for
+    and, for consent, its stairwell units with the consents recorded so far."""
+    if not any(t.trigger == "complete" for t in actions):
+        return None
+    lines = unit_lines(assignment.org, dispatch.estate_id)
+    recorded = services.recorded_consents(assignment) if dispatch.kind == "consent" else {}
+    units = [
+        {"unit_id": line.unit_id, "label": line.label, "households": line.households,
+         "consents": recorded.get(line.unit_id)}
+        for line in lines
+    ] if dispatch.kind == "consent" else []
+    return {"households": sum(line.households for line in lines), "units": units}
+
+
+def my_assignment(actor, dispatch: Dispatch, assignment: DispatchAssignment, now: datetime) -> dict[str, Any]:
+    actions = services.available(actor, assignment)
+    return {
+        **assignment_summary(assignment, now),
+        "transitions": [_transition_option(t) for t in actions],
+        "figures": _figures(dispatch, assignment, actions),
+    }
+
+
+def _branch(branch: services.Branch, now: datetime) -> dict[str, Any]:
+    return {
+        "assignment": assignment_summary(branch.assignment, now),
+        "counts": _counts(branch.counts),
+        "households": branch.households,
+        "reached": branch.reached,
+        "consents": branch.consents,
+        "children": [_branch(child, now) for child in branch.children],
+    }
+
+
+def dispatch_detail(actor, dispatch: Dispatch, now: datetime) -> dict[str, Any]:
+    tree = services.progress(actor, dispatch, now)
+    counts = services.Counts()
+    for root in tree:
+        counts.add(root.counts)
+    body = dispatch_summary(dispatch, services.statuses([dispatch.id])[dispatch.id], counts)
+    body.update({
+        "body": dispatch.body,
+        "progress": [_branch(root, now) for root in tree],
+        "units": [
+            {"unit_id": u.unit_id, "label": u.label, "households": u.households, "consents": u.consents,
+             "percent": u.percent}
+            for u in services.consent_by_unit(actor, dispatch)
+        ],
+        "mine": [my_assignment(actor, dispatch, a, now) for a in services.my_assignments(actor, dispatch)],
+    })
+    return body
+
+
+def timeline_entry(entry: AuditEntry) -> dict[str, Any]:
+    label = EVENT_LABELS.get(entry.trigger)
+    return {
+        "seq": entry.seq,
+        "actor": {"id": entry.actor_id, "name": entry.actor_name},
+        "org": _org(entry.org),
+        "role": entry.role,
+        "role_label": roles.role_label(entry.role) if entry.role else None,
+        "trigger": entry.trigger,
+        "trigger_label": str(label if label is not None else WORKFLOW.transition_label(entry.trigger)),
+        "from_state": entry.from_state,
+        "from_label": _state_label(entry.from_state),
+        "to_state": entry.to_state,
+        "to_label": _state_label(entry.to_state),
+        "reason": entry.reason,
+        "payload": entry.data,
+        "time": iso_utc(entry.created_at),
+    }
+
+
+def _page_links(page: int, pages: int) -> dict[str, str | None]:
+    args = {key: value for key, value in request.args.items() if key != "page"}
+
+    def link(number: int) -> str:
+        return url_for("api.list_dispatches", **args, page=number)
+
+    return {
+        "self": link(page),
+        "first": link(1),
+        "last": link(pages),
+        "prev": link(page - 1) if page > 1 else None,
+        "next": link(page + 1) if page < pages else None,
+    }
+
+
+# --- views ----------------------------------------------------------------------
+
+
+@api.get("/dispatches")
+def list_dispatches() -> Response:
+    actor = require_login()
+    errors: dict[str, str] = {}
+    page = _int_arg("page", 1, 2**31 - 1, errors)
+    per_page = _int_arg("per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE, errors)
+    if errors:
+        raise _invalid(errors)
+    rows, total = services.list_dispatches(actor, page=page, per_page=per_page)
+    status = services.statuses([row.dispatch.id for row in rows])
+    pages = max(1, math.ceil(total / per_page))
+    return jsonify({
+        "items": [dispatch_summary(row.dispatch, status[row.dispatch.id], row.counts) for row in rows],
+        "total": total,
+        "page": page,
+        "per_page": per_page,
+        "pages": pages,
+        "links": _page_links(page, pages),
+    })
+
+
+@api.post("/dispatches")
+def launch_dispatch() -> tuple[Response, int, dict[str, str]]:
+    actor = require_login()
+    dispatch = services.launch(actor, **_launch_data(json_object()))
+    body = dispatch_detail(actor, services.get_dispatch(actor, dispatch.id), utcnow())
+    return jsonify(body), 201, {"Location": url_for("api.get_dispatch", dispatch_id=dispatch.id)}
+
+
+@api.get("/dispatches/awaiting")
+def awaiting_assignments() -> Response:
+    actor = require_login()
+    errors: dict[str, str] = {}
+    limit = _int_arg("limit", 100, MAX_AWAITING, errors)
+    if errors:
+        raise _invalid(errors)
+    now = utcnow()
+    items = []
+    for assignment in services.awaiting(actor, limit=limit):
+        dispatch = assignment.dispatch
+        items.append({
+            **assignment_summary(assignment, now),
+            "dispatch": {"id": dispatch.id, "title": dispatch.title, "kind": dispatch.kind,
+                         "kind_label": dispatch.kind_label,
+                         "url": url_for("api.get_dispatch", dispatch_id=dispatch.id)},
+        })
+    return jsonify({"items": items, "total": len(items), "limit": limit})
+
+
+@api.get("/dispatches/<int:dispatch_id>")
+def get_dispatch(dispatch_id: int) -> Response:
+    actor = require_login()
+    return jsonify(dispatch_detail(actor, services.get_dispatch(actor, dispatch_id), utcnow()))
+
+
+@api.get("/dispatches/<int:dispatch_id>/assignments/<int:assignment_id>")
+def get_dispatch_assignment(dispatch_id: int, assignment_id: int) -> Response:
+    actor = require_login()
+    dispatch = services.get_dispatch(actor, dispatch_id)
+    assignment = services.get_visible_assignment(actor, dispatch, assignment_id)
+    body = my_assignment(actor, dispatch, assignment, utcnow())
+    body["timeline"] = [timeline_entry(entry) for entry in services.timeline(assignment)]
+    return jsonify(body)
+
+
+@api.post("/dispatches/<int:dispatch_id>/assignments/<int:assignment_id>/transitions")
+def fire_dispatch_transition(dispatch_id: int, assignment_id: int) -> Response:
+    actor = require_login()
+    dispatch = services.get_dispatch(actor, dispatch_id)
+    services.get_visible_assignment(actor, dispatch, assignment_id)
+    trigger, version, data = _transition_data(json_object())
+    try:
+        assignment = services.fire_assignment(actor, assignment_id, trigger, version, **data)
+    except InvalidTransition as err:
+        raise _with_current_version(err, assignment_id) from err
+    return jsonify({
+        "id": assignment.id,
+        "dispatch_id": assignment.dispatch_id,
+        "trigger": trigger,
+        "state": assignment.state,
+        "state_label": _state_label(assignment.state),
+        "version": assignment.version,
+        "due_at": iso_utc(assignment.due_at),
+        "responsible_org_id": assignment.responsible_org_id,
+        "dispatch_status": services.statuses([assignment.dispatch_id])[assignment.dispatch_id],
+        "url": url_for("api.get_dispatch_assignment", dispatch_id=assignment.dispatch_id,
+                       assignment_id=assignment.id),
+    })
+
+
+def _with_current_version(err: InvalidTransition, assignment_id: int) -> InvalidTransition:
+    """Wrong state: say so with the current state and version, like a stale version does."""
+    db.session.rollback()
+    assignment = db.session.get(DispatchAssignment, assignment_id)
+    return InvalidTransition(err.message, version=assignment.version, state=assignment.state)
+
+
+dispatch_api_spec.describe(kinds=tuple(KINDS), statuses=services.STATUSES, max_per_page=MAX_PER_PAGE,
+                           max_awaiting=MAX_AWAITING)
