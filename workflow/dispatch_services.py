@@ -199,15 +199,20 @@ def cancel(actor, dispatch_id: int, version: int | None, reason: str, *,
 
 
 def _cancel_open_parts(actor, dispatch_id: int, reason: str) -> None:
-    """Cancel the dispatch's open assignments, top down. Asked again until none is
-    left: a level that passed the task on just before its own assignment was locked
-    here has created assignments the first query did not see (PostgreSQL); once an
-    assignment is cancelled here, nobody can pass it on any more."""
+    """Cancel the dispatch's open assignments, top down.
+
+    The open ones are locked in one statement first (PostgreSQL; SQLite's write
+    transaction already excludes other writers), so none can report up between being
+    found open and being cancelled. Asked again until none is left: a level that
+    passed the task on just before its assignment was locked here created
+    assignments the statement did not see; once an assignment is cancelled, nobody
+    can pass it on any more."""
     while True:
         ids = db.session.scalars(
             select(DispatchAssignment.id)
             .where(DispatchAssignment.dispatch_id == dispatch_id, DispatchAssignment.state.in_(OPEN_STATES))
             .order_by(DispatchAssignment.path, DispatchAssignment.id)
+            .with_for_update()
         ).all()
         if not ids:
             return
