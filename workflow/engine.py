@@ -159,14 +159,18 @@ class Workflow:
                 t.trigger,
                 list(t.source),
                 t.dest,
-                conditions=[self._machine_condition(c) for c in t.conditions],
+                conditions=[self._chosen(t)],
                 before=[self._machine_callback(cb) for cb in t.before],
                 after=[self._machine_callback(cb) for cb in t.after],
             )
 
     @staticmethod
-    def _machine_condition(condition: Condition):
-        return lambda event: condition.check(event.model, event.kwargs["ctx"])
+    def _chosen(transition: Transition):
+        """The machine takes the transition fire() chose: the engine has evaluated its
+        conditions once already (Workflow.choose, which words the refusal), and some
+        of them read the database. Where one trigger leaves a state by several
+        transitions (told apart by their conditions), this picks the chosen one."""
+        return lambda event: event.kwargs["ctx"].transition is transition
 
     @staticmethod
     def _machine_callback(callback: Callable):
