@@ -42,6 +42,8 @@ DEFAULT_PER_PAGE = 30
 MAX_PER_PAGE = 100
 MAX_AWAITING = 500
 TITLE_MAX, BODY_MAX, REASON_MAX = 200, 5000, 2000
+# Field names of the launch form (in the services' errors) -> the names the API takes.
+FORM_FIELDS = {"origin": "origin_org_id", "estate": "estate_id", "issue": "issue_id"}
 STATUS_LABELS = {
     "open": _l("In progress"),
     REPORTED: _l("Reported up"),
@@ -356,10 +358,23 @@ def list_dispatches() -> Response:
     })
 
 
+def _api_fields(err: ValidationError) -> ValidationError:
+    """The service names fields as the forms do; answer with the names the API takes."""
+    fields = {}
+    for name, message in (err.details.get("fields") or {}).items():
+        if name.startswith("consent-"):
+            name = "consents." + name.removeprefix("consent-")
+        fields[FORM_FIELDS.get(name, name)] = message
+    return ValidationError(err.message, fields=fields)
+
+
 @api.post("/dispatches")
 def launch_dispatch() -> tuple[Response, int, dict[str, str]]:
     actor = require_login()
-    dispatch = services.launch(actor, **_launch_data(json_object()))
+    try:
+        dispatch = services.launch(actor, **_launch_data(json_object()))
+    except ValidationError as err:
+        raise _api_fields(err) from err
     body = dispatch_detail(actor, services.get_dispatch(actor, dispatch.id), utcnow())
     return jsonify(body), 201, {"Location": url_for("api.get_dispatch", dispatch_id=dispatch.id)}
 
@@ -410,6 +425,8 @@ def fire_dispatch_transition(dispatch_id: int, assignment_id: int) -> Response:
         assignment = services.fire_assignment(actor, assignment_id, trigger, version, **data)
     except InvalidTransition as err:
         raise _with_current_version(err, assignment_id) from err
+    except ValidationError as err:
+        raise _api_fields(err) from err
     return jsonify({
         "id": assignment.id,
         "dispatch_id": assignment.dispatch_id,

@@ -183,7 +183,8 @@ def test_launch_answers_201_with_location_and_the_progress_tree(app, client, wor
     ({"origin_org_id": "1"}, {"origin_org_id"}),
     ({"estate_id": "E1"}, {"estate_id"}),
     ({"issue_id": 0}, {"issue_id"}),
-    ({"kind": "consent"}, {"estate"}),  # consent is gathered in one estate
+    ({"kind": "consent"}, {"estate_id"}),  # consent is gathered in one estate
+    ({"estate_id": 999999}, {"estate_id"}),
 ])
 def test_launch_with_missing_or_invalid_data_is_422_naming_the_field(app, client, world, fields, errors):
     body = {"title": "意愿征集", "kind": "notice", "origin_org_id": world.node_ids["C1"], **fields}
@@ -373,6 +374,19 @@ def test_wrong_types_are_422_naming_the_field(app, client, world, body, fields):
     response = fire_api(client, bearer(app, "community"), dispatch_id, assignment_id, body)
     assert response.status_code == 422
     assert set(response.get_json()["fields"]) == fields
+
+
+def test_consents_missing_for_a_unit_are_422_naming_it(app, client, world):
+    dispatch_id = launched(app, world, username="community", origin="C1", kind="consent", estate_index=0)
+    with app.app_context():
+        pass_down_to_member(dispatch_id)
+        first, *others = member_units(world)
+    member_id, version = part(app, dispatch_id, "C1G1B1M1")
+    body = {"trigger": "complete", "version": version, "reached": 3, "consents": {str(u): 1 for u in others}}
+    response = fire_api(client, bearer(app, "member"), dispatch_id, member_id, body)
+    assert response.status_code == 422
+    assert set(response.get_json()["fields"]) == {f"consents.{first}"}
+    assert part(app, dispatch_id, "C1G1B1M1")[1] == version
 
 
 def test_figures_out_of_range_are_422_and_nothing_changes(app, client, world):
