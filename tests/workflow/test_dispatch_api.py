@@ -629,3 +629,44 @@ def test_openapi_document_is_valid_and_describes_every_dispatch_operation(client
     assert {"200", "400", "401", "403", "404", "409", "422"} <= set(transition["responses"])
     triggers = document["components"]["schemas"]["DispatchTransitionRequest"]["properties"]["trigger"]["enum"]
     assert set(triggers) == {"acknowledge", "forward", "complete", "report_up", "cancel"}
+
+
+# --- the migration -------------------------------------------------------------------------------------
+
+
+def test_cancellation_migration_keeps_the_dispatches_already_sent(tmp_path):
+    """Down and up again over a database holding dispatches (on SQLite the table is
+    rebuilt while other rows refer to it)."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    from app import create_app
+    from core.db import write_transaction
+    from tests.conftest import BACKEND, BASE_CONFIG, World, drop_postgres, scratch_postgres
+
+    url = scratch_postgres("dispatch_migration") if BACKEND == "postgresql" else f"sqlite:///{tmp_path / 'm.sqlite'}"
+    app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        upgrade()
+        with write_transaction():
+            world = World()
+        dispatch_id = launch(world)
+        db.session.remove()
+        downgrade(revision="86c7e8a01c8f")
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM dispatch_assignment")).scalar() == 3
+        upgrade()
+        assert db.session.get(Dispatch, dispatch_id).cancelled_at is None
+        assert db.session.query(DispatchAssignment).count() == 3
+        assert cancel_via_service(world, dispatch_id) == {"cancelled"}
+        db.session.remove()
+        db.engine.dispose()
+    if BACKEND == "postgresql":
+        drop_postgres(url)
+
+
+def cancel_via_service(world, dispatch_id: int) -> set[str]:
+    root = assignment(dispatch_id, "S1")
+    services.cancel(person("street"), dispatch_id, root.version, REASON)
+    db.session.expire_all()
+    return {a.state for a in db.session.scalars(select(DispatchAssignment))}
