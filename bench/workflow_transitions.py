@@ -466,7 +466,7 @@ def bare_loop(world: World, orm_read: bool = False, level_change: bool = False) 
                                             "seq": row.audit_seq + 1, "hash": "f" * 64})
                 db.session.execute(insert, {
                     "subject_type": BARE_SUBJECT, "subject_id": loop.issue_id, "seq": row.audit_seq + 1,
-                    "actor_id": builder, "actor_name": "bench builder", "org_id": None,
+                    "actor_id": builder, "actor_name": "bench builder", "org_id": first.community_id,
                     "role": "construction_company", "trigger": "report_progress", "from_state": row.state,
                     "to_state": state, "reason": "", "payload": '{"progress":1}', "created_at": now,
                     "prev_hash": row.audit_hash or "0" * 64, "hash": "f" * 64})
@@ -481,7 +481,7 @@ def bare_orm_loop(world: World) -> Callable[[int, Clock], None]:
     from workflow.models import RenovationIssue
 
     loop = Loop(_place_issue(world, "construction", 4), version=1)
-    builder = world.people["builder"]
+    builder, org_id = world.people["builder"], world.buildings[0].community_id
     read = sa.select(RenovationIssue).where(RenovationIssue.id == loop.issue_id).execution_options(
         populate_existing=True)
     if not is_sqlite():
@@ -500,7 +500,7 @@ def bare_orm_loop(world: World) -> Callable[[int, Clock], None]:
                 issue.audit_seq += 1
                 db.session.add(AuditEntry(
                     subject_type=BARE_SUBJECT, subject_id=issue.id, seq=issue.audit_seq, actor_id=builder,
-                    actor_name="bench builder", org_id=None, role="construction_company", trigger="report_progress",
+                    actor_name="bench builder", org_id=org_id, role="construction_company", trigger="report_progress",
                     from_state=issue.state, to_state=issue.state, reason="", payload='{"progress":1}',
                     created_at=now, prev_hash=issue.audit_hash or "0" * 64, hash="f" * 64))
                 issue.audit_hash = "f" * 64

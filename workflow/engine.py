@@ -273,10 +273,17 @@ def _permitted(actor, transition: Transition, subject) -> bool:
     return permissions.can(actor, transition.permission, subject)
 
 
-def _membership_used(actor, transition: Transition, subject):
+def _membership_granting(actor, transition: Transition, subject):
+    """The membership through which `actor` may take `transition` (None for the system
+    actor on a transition the sweep may fire); NotPermitted if there is none."""
     if actor is SYSTEM:
-        return None
-    return permissions.granting_membership(actor, transition.permission, subject)
+        if transition.system:
+            return None
+    else:
+        membership = permissions.granting_membership(actor, transition.permission, subject)
+        if membership is not None:
+            return membership
+    raise NotPermitted(_("You are not permitted to do this."))
 
 
 def check_data(transition: Transition, ctx: FireContext) -> None:
@@ -311,9 +318,9 @@ def fire(model: type, subject_id: int, trigger: str, actor, expected_version: in
                 version=subject.version,
                 state=subject.state,
             )
-        transition = _choose_permitted(workflow, subject, trigger, ctx)
+        transition = workflow.choose(subject, trigger, ctx)
         ctx.transition = transition
-        ctx.membership = _membership_used(actor, transition, subject)
+        ctx.membership = _membership_granting(actor, transition, subject)
         ctx.from_state = subject.state
         check_data(transition, ctx)
         if not workflow.machine.events[trigger].trigger(subject, ctx=ctx):
@@ -366,7 +373,7 @@ def _write_subject(subject) -> None:
         return
     statement = _update_statement(mapper, changed)
     params = {f"v_{key}": values.get(key) for key in changed}
-    params["pk_"] = mapper.primary_key_from_instance(subject)[0]
+    params["pk_"] = state.identity[0]  # the persistent object's primary key, as loaded
     result = db.session.execute(statement, params)
     if result.rowcount != 1:
         raise RuntimeError(f"{mapper.class_.__name__} {params['pk_']}: {result.rowcount} rows updated")
@@ -393,18 +400,20 @@ def _unproxied(actor):
 
 
 def _actor_objects(actor) -> list:
-    """The acting person, their memberships and the memberships' org nodes."""
+    """The acting person, their memberships, the memberships' org nodes and those
+    nodes' levels - as far as the request has loaded them."""
     if actor is SYSTEM:
         return []
-    memberships = actor.__dict__.get("memberships", ())  # only if already loaded
-    return [actor, *memberships, *(m.__dict__["org"] for m in memberships if "org" in m.__dict__)]
-
-
-def _choose_permitted(workflow: Workflow, subject, trigger: str, ctx: FireContext) -> Transition:
-    transition = workflow.choose(subject, trigger, ctx)
-    if not _permitted(ctx.actor, transition, subject):
-        raise NotPermitted(_("You are not permitted to do this."))
-    return transition
+    objects = [actor]
+    for membership in actor.__dict__.get("memberships", ()):
+        objects.append(membership)
+        org = membership.__dict__.get("org")
+        if org is not None:
+            objects.append(org)
+            level = org.__dict__.get("level")
+            if level is not None:
+                objects.append(level)
+    return objects
 
 
 def record_event(subject, actor, trigger: str, *, reason: str = "", payload: dict | None = None, org_id=None) -> None:
