@@ -34,6 +34,7 @@ def test_demand_travels_up_to_the_street_and_the_resident_sees_the_outcome(live_
             org_services.link_household(resident, db.session.get(Household, world.household_ids[1]), "resident")
 
     login(page, live_server, "member", PASSWORD)
+    page.click("text=菜单")  # on a phone the entries sit behind the menu button
     page.click("text=改造事项")
     page.click("text=提出需求")
     page.fill("input[name=title]", "加装楼道扶手")

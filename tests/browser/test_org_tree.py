@@ -6,6 +6,7 @@ from tests.conftest import PASSWORD
 def test_street_officer_drills_down_from_street_to_household(live_server, page, world):
     login(page, live_server, "street", PASSWORD)
     assert "您好，street用户" in page.content()
+    page.click("text=菜单")  # on a phone the entries sit behind the menu button
     page.click("text=组织架构")
     assert page.locator("h1").inner_text().startswith("测试街道党工委")
     page.click("text=第1社区党委")
