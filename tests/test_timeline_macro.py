@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from conventions import services as convention_services
 from tests.conventions import helpers as conventions
-from tests.conventions.catalog import zh_catalog  # noqa: F401 - a fixture
 from tests.workflow.helpers import fire, raise_demand
 from tests.workflow.test_dispatch import assignment, launch, member_units, pass_down_to_member
 from workflow import dispatch_services
-
-pytestmark = pytest.mark.usefixtures("zh_catalog")  # Chinese pages, conventions texts included
 
 TIMELINE = re.compile(r'<ol class="timeline">(.*?)</ol>', re.S)
 ITEM = re.compile(r"<li>(.*?)</li>", re.S)

@@ -4,19 +4,11 @@ reviews, the meeting's vote is recorded, the street files it, the community publ
 it, and a resident finds and reads it on a phone (390 x 844) without logging in."""
 from datetime import date, timedelta
 
-import pytest
-
 from conventions import services
 from core.extensions import db
 from orgs.models import Person
 from tests.browser.conftest import login
 from tests.conftest import PASSWORD
-from tests.conventions.catalog import zh_catalog  # noqa: F401 - a fixture
-
-
-@pytest.fixture(autouse=True)
-def _chinese(zh_catalog):
-    yield
 
 
 def _logout(page, base):
