@@ -5,13 +5,11 @@ import json
 import urllib.request
 import uuid
 
-import pytest
-
 from core.extensions import db
 from documents import services as documents
 from tests.browser.conftest import login
 from tests.conftest import PASSWORD
-from tests.workflow.acceptance_helpers import finished_issue, pass_inspection, zh_catalog  # noqa: F401 - a fixture
+from tests.workflow.acceptance_helpers import finished_issue, pass_inspection
 from workflow import acceptance_record
 from workflow.acceptance import JointInspection
 
@@ -28,7 +26,6 @@ def _verify_on_server(base: str, pdf: bytes) -> dict:
         return json.loads(response.read())
 
 
-@pytest.mark.usefixtures("zh_catalog")
 def test_committee_member_approves_and_downloads_the_signed_record(live_server, page, world, app, tmp_path):
     with app.app_context():
         issue_id = finished_issue(world)

@@ -22,7 +22,6 @@ from documents import pki
 from documents import services as documents
 from documents.models import DeploymentCA, SigningCredential
 from orgs.models import OrgNode
-from tests.workflow.acceptance_helpers import zh_catalog  # noqa: F401 - a fixture
 
 TAMPER_CASES = ("header", "content_stream", "incremental_update")
 
@@ -192,7 +191,6 @@ def _upload(client, pdf: bytes):
                        content_type="multipart/form-data")
 
 
-@pytest.mark.usefixtures("zh_catalog")
 def test_the_verify_page_shows_who_signed_and_that_nothing_changed(client, deployment_signed):
     page = _upload(client, deployment_signed).get_data(as_text=True)
     assert 'data-code="valid"' in page
@@ -202,7 +200,6 @@ def test_the_verify_page_shows_who_signed_and_that_nothing_changed(client, deplo
 
 
 @pytest.mark.parametrize("case", TAMPER_CASES)
-@pytest.mark.usefixtures("zh_catalog")
 def test_the_verify_page_rejects_a_tampered_document_with_the_reason_in_chinese(client, deployment_signed, case):
     response = _upload(client, _tampered(deployment_signed, case))
     page = response.get_data(as_text=True)
@@ -253,7 +250,6 @@ def test_the_api_is_documented_in_openapi(client):
     assert "multipart/form-data" in operation["requestBody"]["content"]
 
 
-@pytest.mark.usefixtures("zh_catalog")
 def test_the_qr_link_and_the_content_hash_open_the_stored_original(app, client, deployment_signed):
     with app.app_context():
         stored = documents.store(deployment_signed, "acceptance_record", _org("C1"), filename="r.pdf",

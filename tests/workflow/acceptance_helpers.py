@@ -1,17 +1,11 @@
 """Helpers for the joint acceptance tests: finished work awaiting inspection, a second
-resident representative, inspections walked step by step, and the Chinese catalog
-with the acceptance fragment merged in (before the lead merges it)."""
+resident representative, and inspections walked step by step."""
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from sqlalchemy import select
 
 from core.db import write_transaction
-from core.extensions import babel, db
+from core.extensions import db
 from orgs import roles as R
 from orgs import services as S
 from orgs.models import Household, OrgNode, Person
@@ -22,43 +16,10 @@ from workflow.acceptance import JointInspection
 from workflow.models import RenovationIssue
 from workflow.renovation import WORKFLOW as ISSUE_WORKFLOW
 
-ROOT = Path(__file__).resolve().parents[2]
-FRAGMENT = ROOT / "translations" / "zh_Hans_CN" / "LC_MESSAGES" / "messages.po"
 SIGNERS = [("community", "community_committee"), ("street", "street_committee"),
            ("supervisor", "supervision_company"), ("builder", "construction_company"),
            ("property", "property_company"), ("resident", "resident_representative"),
            ("resident2", "resident_representative")]
-
-
-# The verification reasons come from the documents package's fragment.
-DOCUMENTS_FRAGMENT = ROOT / "translations" / "zh_Hans_CN" / "LC_MESSAGES" / "messages.po"
-
-
-def read_fragment(path: Path = FRAGMENT):
-    with path.open("rb") as handle:
-        return read_po(handle, locale="zh_Hans_CN")
-
-
-@pytest.fixture
-def zh_catalog(app, tmp_path):
-    """The app translates with the acceptance and documents fragments too (Flask-Babel
-    merges translation directories)."""
-    catalog = read_fragment()
-    for message in read_fragment(DOCUMENTS_FRAGMENT):
-        if message.id and message.id not in catalog:
-            catalog[message.id] = message
-    target = tmp_path / "acceptance-catalog" / "zh_Hans_CN" / "LC_MESSAGES" / "messages.mo"
-    target.parent.mkdir(parents=True)
-    with target.open("wb") as handle:
-        write_mo(handle, catalog)
-    directories = app.extensions["babel"].translation_directories
-    directories.append(str(target.parents[2]))
-    with app.app_context():
-        babel.domain_instance.cache.clear()
-    yield
-    directories.remove(str(target.parents[2]))
-    with app.app_context():
-        babel.domain_instance.cache.clear()
 
 
 def person(username: str) -> Person:

@@ -19,7 +19,7 @@ from core.extensions import db
 from documents import pki
 from documents import services as documents
 from documents.models import StoredDocument
-from tests.workflow.acceptance_helpers import finished_issue, inspection_of, pass_inspection, zh_catalog  # noqa: F401
+from tests.workflow.acceptance_helpers import finished_issue, inspection_of, pass_inspection
 from workflow import acceptance_record, audit
 
 
@@ -34,7 +34,7 @@ def _tool(name: str) -> str:
 
 
 @pytest.fixture
-def accepted(app, world, zh_catalog):  # noqa: F811 - the fixture above
+def accepted(app, world):
     with app.app_context():
         issue_id = finished_issue(world)
         inspection_id = pass_inspection(world, issue_id)
@@ -97,7 +97,6 @@ def test_issuing_again_returns_the_record_already_issued(app, accepted):
         assert db.session.scalar(select(db.func.count()).select_from(StoredDocument)) == 1
 
 
-@pytest.mark.usefixtures("zh_catalog")
 def test_rendering_happens_after_the_commit_and_holds_no_lock(app, world, monkeypatch):
     seen = {}
     render = acceptance_record.render_template_pdf
@@ -170,7 +169,6 @@ def test_the_acceptance_page_links_the_record_and_its_verification(app, client, 
     assert f"/issues/{accepted[0]}/acceptance" in issue_page
 
 
-@pytest.mark.usefixtures("zh_catalog")
 def test_a_failed_signing_leaves_the_acceptance_standing_and_can_be_retried(app, client, auth, world, monkeypatch):
     def broken(*args, **kwargs):
         raise documents.NoSigningKey("no key")
