@@ -7,6 +7,7 @@ X-CSRFToken header; integrations send a personal token as `Authorization: Bearer
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 from flask_babel import gettext as _
@@ -29,6 +30,20 @@ def document(path: str, method: str, spec: dict) -> None:
 
 def schema(name: str, spec: dict) -> None:
     _SCHEMAS[name] = spec
+
+
+JSON = "application/json"
+ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def ref(name: str) -> dict[str, str]:
+    """A reference to a schema registered with schema()."""
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def json_content(description: str, body_schema: dict) -> dict[str, Any]:
+    """A response (or request body) object whose JSON body follows `body_schema`."""
+    return {"description": description, "content": {JSON: {"schema": body_schema}}}
 
 
 def token_hash(token: str) -> str:

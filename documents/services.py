@@ -34,7 +34,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from sqlalchemy import select, update
 
 from core import storage
-from core.db import is_sqlite, utcnow, write_transaction
+from core.db import lock, utcnow, write_transaction
 from core.errors import DomainError, ValidationError
 from core.extensions import db
 from documents import pki
@@ -164,12 +164,8 @@ def _save_credential(org_id: int, origin: str, key: pki.SigningKey, certificate:
 
 
 def _lock_org(org_id: int) -> None:
-    """Lock the org node's row (its key changes one at a time). Only the id is selected:
-    PostgreSQL refuses FOR UPDATE over the level the model joins eagerly."""
-    stmt = select(OrgNode.id).where(OrgNode.id == org_id)
-    if not is_sqlite():
-        stmt = stmt.with_for_update()
-    if db.session.scalar(stmt) is None:
+    """Lock the org node's row (its key changes one at a time)."""
+    if lock(OrgNode, org_id) is None:
         raise ValidationError(_("Unknown org unit."))
 
 

@@ -7,12 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.api import document, schema
+from core.api import ERROR, JSON, document, json_content, ref, schema
 from workflow import categories
 from workflow.renovation import WORKFLOW
 
-JSON = "application/json"
-ERROR = {"$ref": "#/components/schemas/Error"}
 NULLABLE_STRING = {"type": ["string", "null"]}
 TIME = {"type": ["string", "null"], "format": "date-time", "description": "UTC, ISO 8601 with Z"}
 ORG = {
@@ -22,25 +20,17 @@ ORG = {
 }
 
 
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _body(description: str, body_schema: dict) -> dict[str, Any]:
-    return {"description": description, "content": {JSON: {"schema": body_schema}}}
-
-
-def _errors(*statuses: int) -> dict[str, Any]:
+def error_responses(*statuses: int) -> dict[str, Any]:
     texts = {
         400: ("Malformed JSON body, or a browser session without the X-CSRFToken header", ERROR),
         401: ("No session and no valid API token", ERROR),
         403: ("Inside the caller's jurisdiction, but the caller's role may not do this", ERROR),
         404: ("Missing, or outside the caller's jurisdiction", ERROR),
         409: ("Wrong state (invalid_transition) or stale version (stale_version); "
-              "the body carries the current state and version", _ref("Conflict")),
+              "the body carries the current state and version", ref("Conflict")),
         422: ("Missing or invalid data; `fields` maps each field to its problem", ERROR),
     }
-    return {str(status): _body(texts[status][0], texts[status][1]) for status in statuses}
+    return {str(status): json_content(texts[status][0], texts[status][1]) for status in statuses}
 
 
 def _schemas(levels: tuple[str, ...], place_kinds: tuple[str, ...]) -> dict[str, dict]:
@@ -111,7 +101,7 @@ def _schemas(levels: tuple[str, ...], place_kinds: tuple[str, ...]) -> dict[str,
     }
     detail = {
         "allOf": [
-            _ref("Issue"),
+            ref("Issue"),
             {
                 "type": "object",
                 "required": ["timeline", "transitions"],
@@ -127,8 +117,8 @@ def _schemas(levels: tuple[str, ...], place_kinds: tuple[str, ...]) -> dict[str,
                     "plan_id": {"type": ["integer", "null"]},
                     "merged_into_id": {"type": ["integer", "null"]},
                     "resume_state": NULLABLE_STRING,
-                    "timeline": {"type": "array", "items": _ref("TimelineEntry")},
-                    "transitions": {"type": "array", "items": _ref("TransitionOption"),
+                    "timeline": {"type": "array", "items": ref("TimelineEntry")},
+                    "transitions": {"type": "array", "items": ref("TransitionOption"),
                                     "description": "what the caller may do now"},
                 },
             },
@@ -139,7 +129,7 @@ def _schemas(levels: tuple[str, ...], place_kinds: tuple[str, ...]) -> dict[str,
         "type": "object",
         "required": ["items", "total", "page", "per_page", "pages", "links"],
         "properties": {
-            "items": {"type": "array", "items": _ref("Issue")},
+            "items": {"type": "array", "items": ref("Issue")},
             "total": {"type": "integer"},
             "page": {"type": "integer"},
             "per_page": {"type": "integer"},
@@ -227,7 +217,7 @@ def _list_operation(levels, queues, max_per_page) -> dict[str, Any]:
             _query("per_page", "items per page", {"type": "integer", "minimum": 1, "maximum": max_per_page,
                                                   "default": 50}),
         ],
-        "responses": {"200": _body("One page of issues", _ref("IssueList")), **_errors(401, 404, 422)},
+        "responses": {"200": json_content("One page of issues", ref("IssueList")), **error_responses(401, 404, 422)},
     }
 
 
@@ -237,13 +227,13 @@ def _create_operation() -> dict[str, Any]:
         "summary": "Raise a demand at a place within the caller's reach",
         "description": "Photos are added through the web form.",
         "tags": ["issues"],
-        "requestBody": {"required": True, "content": {JSON: {"schema": _ref("NewIssue")}}},
+        "requestBody": {"required": True, "content": {JSON: {"schema": ref("NewIssue")}}},
         "responses": {
             "201": {
-                **_body("The new issue", _ref("IssueDetail")),
+                **json_content("The new issue", ref("IssueDetail")),
                 "headers": {"Location": {"description": "URL of the new issue", "schema": {"type": "string"}}},
             },
-            **_errors(400, 401, 403, 404, 422),
+            **error_responses(400, 401, 403, 404, 422),
         },
     }
 
@@ -254,7 +244,7 @@ def _get_operation() -> dict[str, Any]:
         "summary": "An issue with its timeline and the transitions the caller may fire now",
         "tags": ["issues"],
         "parameters": [ISSUE_ID],
-        "responses": {"200": _body("The issue", _ref("IssueDetail")), **_errors(401, 403, 404)},
+        "responses": {"200": json_content("The issue", ref("IssueDetail")), **error_responses(401, 403, 404)},
     }
 
 
@@ -265,10 +255,10 @@ def _transition_operation() -> dict[str, Any]:
         "description": "Send the version last read; a stale version answers 409 with the current one.",
         "tags": ["issues"],
         "parameters": [ISSUE_ID],
-        "requestBody": {"required": True, "content": {JSON: {"schema": _ref("TransitionRequest")}}},
+        "requestBody": {"required": True, "content": {JSON: {"schema": ref("TransitionRequest")}}},
         "responses": {
-            "200": _body("The new state and version", _ref("TransitionResult")),
-            **_errors(400, 401, 403, 404, 409, 422),
+            "200": json_content("The new state and version", ref("TransitionResult")),
+            **error_responses(400, 401, 403, 404, 409, 422),
         },
     }
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.api import document, schema
-from workflow.api_spec import JSON, ORG, TIME, _body, _errors, _ref
+from core.api import JSON, document, json_content, ref, schema
+from workflow.api_spec import ORG, TIME, error_responses
 from workflow.dispatch import WORKFLOW
 
 INTEGER = {"type": "integer"}
@@ -62,7 +62,7 @@ def _dispatch(kinds: tuple[str, ...], statuses: tuple[str, ...]) -> dict[str, An
                 "description": "when, by whom and why the launching org unit cancelled the task",
                 "properties": {"at": TIME, "by": PERSON, "reason": {"type": "string"}},
             },
-            "counts": _ref("DispatchCounts"),
+            "counts": ref("DispatchCounts"),
             "url": {"type": "string"},
         },
     }
@@ -104,12 +104,12 @@ def _my_assignment() -> dict[str, Any]:
     }
     return {
         "allOf": [
-            _ref("DispatchAssignment"),
+            ref("DispatchAssignment"),
             {
                 "type": "object",
                 "required": ["transitions"],
                 "properties": {
-                    "transitions": {"type": "array", "items": _ref("TransitionOption"),
+                    "transitions": {"type": "array", "items": ref("TransitionOption"),
                                     "description": "what the caller may do now"},
                     "figures": {
                         "type": ["object", "null"],
@@ -117,7 +117,7 @@ def _my_assignment() -> dict[str, Any]:
                                        "org unit answers for and, for consent, its stairwell units",
                         "properties": {"households": INTEGER, "units": {"type": "array", "items": unit}},
                     },
-                    "timeline": {"type": "array", "items": _ref("TimelineEntry"),
+                    "timeline": {"type": "array", "items": ref("TimelineEntry"),
                                  "description": "only when one assignment is read"},
                 },
             },
@@ -131,12 +131,12 @@ def _branch() -> dict[str, Any]:
         "description": "an assignment with the totals of its branch (itself and everything below it)",
         "required": ["assignment", "counts", "households", "reached", "consents", "children"],
         "properties": {
-            "assignment": _ref("DispatchAssignment"),
-            "counts": _ref("DispatchCounts"),
+            "assignment": ref("DispatchAssignment"),
+            "counts": ref("DispatchCounts"),
             "households": {"type": "integer", "description": "households the org unit answers for in scope"},
             "reached": INTEGER,
             "consents": INTEGER,
-            "children": {"type": "array", "items": _ref("DispatchBranch")},
+            "children": {"type": "array", "items": ref("DispatchBranch")},
         },
     }
 
@@ -150,18 +150,18 @@ def _detail() -> dict[str, Any]:
     }
     return {
         "allOf": [
-            _ref("Dispatch"),
+            ref("Dispatch"),
             {
                 "type": "object",
                 "required": ["body", "progress", "units", "mine"],
                 "properties": {
                     "body": {"type": "string"},
-                    "progress": {"type": "array", "items": _ref("DispatchBranch"),
+                    "progress": {"type": "array", "items": ref("DispatchBranch"),
                                  "description": "the progress tree as far as the caller's jurisdiction reaches"},
                     "units": {"type": "array", "items": unit,
                               "description": "consent tasks: every stairwell unit of the estate in the caller's "
                                              "jurisdiction with the consents reported; empty for other kinds"},
-                    "mine": {"type": "array", "items": _ref("MyDispatchAssignment"),
+                    "mine": {"type": "array", "items": ref("MyDispatchAssignment"),
                              "description": "the assignments of the caller's own org units"},
                 },
             },
@@ -175,7 +175,7 @@ def _schemas(kinds: tuple[str, ...], statuses: tuple[str, ...], max_per_page: in
         "type": "object",
         "required": ["items", "total", "page", "per_page", "pages", "links"],
         "properties": {
-            "items": {"type": "array", "items": _ref("Dispatch")},
+            "items": {"type": "array", "items": ref("Dispatch")},
             "total": INTEGER,
             "page": INTEGER,
             "per_page": {"type": "integer", "maximum": max_per_page},
@@ -200,7 +200,7 @@ def _schemas(kinds: tuple[str, ...], statuses: tuple[str, ...], max_per_page: in
         "required": ["items", "total", "limit"],
         "properties": {
             "items": {"type": "array", "items": {"allOf": [
-                _ref("DispatchAssignment"),
+                ref("DispatchAssignment"),
                 {"type": "object", "required": ["dispatch"], "properties": {"dispatch": {
                     "type": "object",
                     "properties": {"id": INTEGER, "title": {"type": "string"}, "kind": {"type": "string"},
@@ -271,20 +271,20 @@ def _operations(max_per_page: int, max_awaiting: int) -> dict[tuple[str, str], d
                 _query("per_page", "items per page", {"type": "integer", "minimum": 1, "maximum": max_per_page,
                                                       "default": 30}),
             ],
-            "responses": {"200": _body("One page of tasks", _ref("DispatchList")), **_errors(401, 422)},
+            "responses": {"200": json_content("One page of tasks", ref("DispatchList")), **error_responses(401, 422)},
         },
         ("/dispatches", "post"): {
             "operationId": "launchDispatch",
             "summary": "Launch a task from an org unit the caller acts for (street or community officer) "
                        "and send it to the org units below it in scope",
             "tags": ["dispatches"],
-            "requestBody": {"required": True, "content": {JSON: {"schema": _ref("NewDispatch")}}},
+            "requestBody": {"required": True, "content": {JSON: {"schema": ref("NewDispatch")}}},
             "responses": {
                 "201": {
-                    **_body("The new task", _ref("DispatchDetail")),
+                    **json_content("The new task", ref("DispatchDetail")),
                     "headers": {"Location": {"description": "URL of the new task", "schema": {"type": "string"}}},
                 },
-                **_errors(400, 401, 403, 404, 422),
+                **error_responses(400, 401, 403, 404, 422),
             },
         },
         ("/dispatches/awaiting", "get"): {
@@ -294,7 +294,7 @@ def _operations(max_per_page: int, max_awaiting: int) -> dict[tuple[str, str], d
             "tags": ["dispatches"],
             "parameters": [_query("limit", "at most this many", {"type": "integer", "minimum": 1,
                                                                  "maximum": max_awaiting, "default": 100})],
-            "responses": {"200": _body("The worklist", _ref("AwaitingAssignments")), **_errors(401, 422)},
+            "responses": {"200": json_content("The worklist", ref("AwaitingAssignments")), **error_responses(401, 422)},
         },
         ("/dispatches/{dispatch_id}", "get"): {
             "operationId": "getDispatch",
@@ -302,14 +302,14 @@ def _operations(max_per_page: int, max_awaiting: int) -> dict[tuple[str, str], d
                        "and the caller's own assignments with what the caller may do now",
             "tags": ["dispatches"],
             "parameters": [dispatch_id],
-            "responses": {"200": _body("The task", _ref("DispatchDetail")), **_errors(401, 404)},
+            "responses": {"200": json_content("The task", ref("DispatchDetail")), **error_responses(401, 404)},
         },
         ("/dispatches/{dispatch_id}/assignments/{assignment_id}", "get"): {
             "operationId": "getDispatchAssignment",
             "summary": "One assignment in the caller's jurisdiction with its timeline",
             "tags": ["dispatches"],
             "parameters": [dispatch_id, assignment_id],
-            "responses": {"200": _body("The assignment", _ref("MyDispatchAssignment")), **_errors(401, 404)},
+            "responses": {"200": json_content("The assignment", ref("MyDispatchAssignment")), **error_responses(401, 404)},
         },
         ("/dispatches/{dispatch_id}/assignments/{assignment_id}/transitions", "post"): {
             "operationId": "fireDispatchTransition",
@@ -320,10 +320,10 @@ def _operations(max_per_page: int, max_awaiting: int) -> dict[tuple[str, str], d
                            "transaction, and the task is marked cancelled.",
             "tags": ["dispatches"],
             "parameters": [dispatch_id, assignment_id],
-            "requestBody": {"required": True, "content": {JSON: {"schema": _ref("DispatchTransitionRequest")}}},
+            "requestBody": {"required": True, "content": {JSON: {"schema": ref("DispatchTransitionRequest")}}},
             "responses": {
-                "200": _body("The assignment's new state and version", _ref("DispatchTransitionResult")),
-                **_errors(400, 401, 403, 404, 409, 422),
+                "200": json_content("The assignment's new state and version", ref("DispatchTransitionResult")),
+                **error_responses(400, 401, 403, 404, 409, 422),
             },
         },
     }

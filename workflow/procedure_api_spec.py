@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.api import document, schema
+from core.api import ERROR, JSON, document, json_content, ref, schema
 from workflow import consultation, voting
 
-JSON = "application/json"
-ERROR = {"$ref": "#/components/schemas/Error"}
 TIME = {"type": ["string", "null"], "format": "date-time", "description": "UTC, ISO 8601 with Z"}
 TEXT_OR_NULL = {"type": ["string", "null"]}
 FRACTION = {"type": ["string", "null"], "description": "exact fraction such as \"2/3\"; null when 0/0"}
@@ -22,14 +20,6 @@ ERROR_TEXTS = {
 }
 
 
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _content(description: str, body_schema: dict) -> dict[str, Any]:
-    return {"description": description, "content": {JSON: {"schema": body_schema}}}
-
-
 def _op(summary: str, ok: tuple[int, str, dict], errors: tuple[int, ...], *, body: dict | None = None,
         params: tuple[str, ...] = (), tag: str = "votes") -> dict[str, Any]:
     status, description, ok_schema = ok
@@ -38,8 +28,8 @@ def _op(summary: str, ok: tuple[int, str, dict], errors: tuple[int, ...], *, bod
         "tags": [tag],
         "parameters": [{"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
                        for name in params],
-        "responses": {str(status): _content(description, ok_schema),
-                      **{str(code): _content(ERROR_TEXTS[code], ERROR) for code in (401, *errors)}},
+        "responses": {str(status): json_content(description, ok_schema),
+                      **{str(code): json_content(ERROR_TEXTS[code], ERROR) for code in (401, *errors)}},
     }
     if body is not None:
         spec["requestBody"] = {"required": True, "content": {JSON: {"schema": body}}}
@@ -102,7 +92,7 @@ def _schemas() -> None:
         days={"type": "integer", "description": "calendar days; the day of publication is not counted"},
         target=_obj(["type", "id"], type={"type": "string"}, id={"type": "integer"}),
         published_at=TIME, ends_at=TIME, running={"type": "boolean"}, vote_id={"type": ["integer", "null"]},
-        objections={"type": "array", "items": _ref("Objection")},
+        objections={"type": "array", "items": ref("Objection")},
     ))
     schema("Meeting", _obj(
         ["id", "kind", "held_on", "place", "participants"], id={"type": "integer"},
@@ -127,78 +117,78 @@ def _vote_paths() -> None:
         rule={"type": "string", "description": "default: the city's rule for the matter; only stricter ones allowed"},
         title={"type": "string"}, closes_on={"type": "string", "format": "date"},
     )
-    document("/votes", "post", _op("Open a vote (takes the electorate snapshot)", (201, "The opened vote", _ref("Vote")),
+    document("/votes", "post", _op("Open a vote (takes the electorate snapshot)", (201, "The opened vote", ref("Vote")),
                                    (403, 404, 409, 422), body=open_body))
     document("/votes/{vote_id}", "get", _op("A vote: rule, electorate and dates, never counts before it closes",
-                                             (200, "The vote", _ref("Vote")), (404,), params=("vote_id",)))
+                                             (200, "The vote", ref("Vote")), (404,), params=("vote_id",)))
     document("/votes/{vote_id}/result", "get", _op(
         "The published result: exact fractions, each threshold met or not, the decision and its legal basis",
-        (200, "The result", _ref("VoteResult")), (404, 409), params=("vote_id",)))
+        (200, "The result", ref("VoteResult")), (404, 409), params=("vote_id",)))
     document("/votes/{vote_id}/ballots", "post", _op(
         "Cast your own ballot online (a later ballot replaces yours while the vote is open)",
-        (201, "The ballot recorded", _ref("Ballot")), (403, 404, 409, 422), params=("vote_id",),
+        (201, "The ballot recorded", ref("Ballot")), (403, 404, 409, 422), params=("vote_id",),
         body=_obj(["choice"], choice={"type": "string", "enum": list(voting.CHOICES)},
                   household_id={"type": "integer", "description": "only if you may vote for several households"})))
     document("/votes/{vote_id}/my-ballots", "get", _op(
         "Your ballots in this vote, the current one first", (200, "Your ballots", _obj(
-            ["ballots"], ballots={"type": "array", "items": _ref("Ballot")})), (404,), params=("vote_id",)))
+            ["ballots"], ballots={"type": "array", "items": ref("Ballot")})), (404,), params=("vote_id",)))
     paper = _obj(["household_id", "choice", "evidence_ref"], household_id={"type": "integer"},
                  choice={"type": "string", "enum": list(voting.CHOICES)},
                  channel={"type": "string", "enum": list(voting.PAPER_CHANNELS)},
                  evidence_ref={"type": "string", "description": "paper ballot number or visit record"})
     document("/votes/{vote_id}/paper-ballots", "post", _op(
         "Grid worker: enter ballots collected on paper or door to door (all or nothing)",
-        (201, "The ballots recorded", _obj(["ballots"], ballots={"type": "array", "items": _ref("Ballot")})),
+        (201, "The ballots recorded", _obj(["ballots"], ballots={"type": "array", "items": ref("Ballot")})),
         (403, 404, 409, 422), params=("vote_id",),
         body=_obj(["ballots"], ballots={"type": "array", "items": paper, "minItems": 1, "maxItems": 500})))
     document("/votes/{vote_id}/close", "post", _op(
         "Close and count; for an issue, passed → public notice, failed → revise (or withdraw)",
-        (200, "The closed vote with its result", {"allOf": [_ref("Vote"), _obj(["result"], result=_ref("VoteResult"))]}),
+        (200, "The closed vote with its result", {"allOf": [ref("Vote"), _obj(["result"], result=ref("VoteResult"))]}),
         (403, 404, 409, 422), params=("vote_id",),
         body=_obj(["version"], version={"type": "integer"},
                   on_failure={"type": "string", "enum": list(voting.ON_FAILURE)},
                   reason={"type": "string", "description": "shown to residents if the vote fails"})))
     document("/votes/{vote_id}/cancel", "post", _op(
-        "Cancel an open vote with a reason residents can read", (200, "The cancelled vote", _ref("Vote")),
+        "Cancel an open vote with a reason residents can read", (200, "The cancelled vote", ref("Vote")),
         (403, 404, 409, 422), params=("vote_id",),
         body=_obj(["version", "reason"], version={"type": "integer"}, reason={"type": "string"})))
 
 
 def _notice_paths() -> None:
     document("/notices/{notice_id}", "get", _op("A public notice with its objections and answers",
-                                                 (200, "The notice", _ref("Notice")), (404,),
+                                                 (200, "The notice", ref("Notice")), (404,),
                                                  params=("notice_id",), tag="notices"))
     document("/notices/{notice_id}/objections", "post", _op(
         "File a written objection (residents and owners of the estate, while the notice runs)",
-        (201, "The objection", _ref("Objection")), (403, 404, 409, 422), params=("notice_id",), tag="notices",
+        (201, "The objection", ref("Objection")), (403, 404, 409, 422), params=("notice_id",), tag="notices",
         body=_obj(["body"], body={"type": "string"})))
     document("/objections/{objection_id}/answer", "post", _op(
-        "Community officer: answer an objection in writing", (200, "The answered objection", _ref("Objection")),
+        "Community officer: answer an objection in writing", (200, "The answered objection", ref("Objection")),
         (403, 404, 409, 422), params=("objection_id",), tag="notices",
         body=_obj(["answer"], answer={"type": "string"})))
     document("/objections/{objection_id}/withdraw", "post", _op(
-        "Withdraw your own objection", (200, "The withdrawn objection", _ref("Objection")),
+        "Withdraw your own objection", (200, "The withdrawn objection", ref("Objection")),
         (403, 404, 409), params=("objection_id",), tag="notices"))
 
 
 def _consultation_paths() -> None:
     document("/meetings", "post", _op(
-        "Record a consultation meeting (attachments through the web page)", (201, "The meeting", _ref("Meeting")),
+        "Record a consultation meeting (attachments through the web page)", (201, "The meeting", ref("Meeting")),
         (403, 404, 422), tag="consultation", body=_obj(
             ["target_type", "target_id", "kind", "held_on", "place"], target_type={"type": "string"},
             target_id={"type": "integer"}, kind={"type": "string", "enum": list(consultation.MEETING_KINDS)},
             held_on={"type": "string", "format": "date"}, place={"type": "string"}, agenda={"type": "string"},
             minutes={"type": "string"}, decisions={"type": "string"},
             participants={"type": "array", "items": {"type": "object"}})))
-    document("/meetings/{meeting_id}", "get", _op("A meeting record", (200, "The meeting", _ref("Meeting")),
+    document("/meetings/{meeting_id}", "get", _op("A meeting record", (200, "The meeting", ref("Meeting")),
                                                    (404,), params=("meeting_id",), tag="consultation"))
     document("/comments", "post", _op(
-        "Comment on a plan or item (residents and owners of the estate)", (201, "The comment", _ref("Comment")),
+        "Comment on a plan or item (residents and owners of the estate)", (201, "The comment", ref("Comment")),
         (403, 404, 422), tag="consultation", body=_obj(
             ["target_type", "target_id", "body"], target_type={"type": "string"}, target_id={"type": "integer"},
             body={"type": "string"})))
     document("/comments/{comment_id}/answer", "post", _op(
-        "Staff: answer a comment", (200, "The answered comment", _ref("Comment")), (403, 404, 409, 422),
+        "Staff: answer a comment", (200, "The answered comment", ref("Comment")), (403, 404, 409, 422),
         params=("comment_id",), tag="consultation", body=_obj(["answer"], answer={"type": "string"})))
 
 

@@ -1,6 +1,8 @@
 """How fire() writes: one UPDATE of the subject's changed columns, the audit INSERT,
 nothing re-read that the request already holds, and the unit of work taking over
 when a callback changes one of the subject's relationships."""
+from contextlib import contextmanager
+
 import sqlalchemy as sa
 
 from core.extensions import db
@@ -18,6 +20,21 @@ def _row(issue_id: int):
     table = RenovationIssue.__table__
     with db.engine.connect() as conn:
         return conn.execute(sa.select(table).where(table.c.id == issue_id)).one()
+
+
+@contextmanager
+def recorded_statements(engine):
+    """The SQL statements run on `engine` inside the block, upper-cased, one line each."""
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(" ".join(statement.split()).upper())
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
 
 
 def test_every_changed_column_reaches_the_database(app, world):
@@ -55,16 +72,8 @@ def test_fire_reads_only_the_subject(app, world):
         actor = person("group")
         version = issue(issue_id).version
         _ = [m.org.path for m in actor.memberships]
-        statements: list[str] = []
-
-        def record(_conn, _cursor, statement, *_args):
-            statements.append(" ".join(statement.split()).upper())
-
-        sa.event.listen(db.engine, "before_cursor_execute", record)
-        try:
+        with recorded_statements(db.engine) as statements:
             services.fire_issue(actor, issue_id, "escalate", version)
-        finally:
-            sa.event.remove(db.engine, "before_cursor_execute", record)
         reads = [s for s in statements if s.startswith("SELECT")]
         assert len(reads) == 1 and "FROM RENOVATION_ISSUE" in reads[0], statements
         assert sum(s.startswith("UPDATE RENOVATION_ISSUE") for s in statements) == 1
@@ -113,20 +122,13 @@ def test_an_api_transition_reads_the_token_holder_once(app, world, client):
         _row_, secret = tokens.create(person("group"), "integration")
         version = issue(issue_id).version
     headers = {"Authorization": f"Bearer {secret}"}
-    statements: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args):
-        statements.append(" ".join(statement.split()).upper())
-
     client.get("/api/v1/issues?per_page=1", headers=headers)  # records the token's first use
     with app.app_context():
         engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:  # each request has an app context, a session and a Flask-Login user of its own
+    # Outside any app context: the request has its own, with its own session and user.
+    with recorded_statements(engine) as statements:
         answer = client.post(f"/api/v1/issues/{issue_id}/transitions", headers=headers,
                              json={"trigger": "escalate", "version": version})
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
     assert answer.status_code == 200, answer.get_json()
     assert answer.get_json()["state"] == "review_grid"
     reads = [s for s in statements if s.startswith("SELECT")]
