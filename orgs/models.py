@@ -88,14 +88,28 @@ def node_at_level(path: str, level_code: str) -> int | None:
 
     An org node's level and its place in the tree never change (nodes are added, never
     moved, re-levelled or deleted), so each node's level is read from the database once
-    and remembered by the application; fire() asks this on every level change."""
+    and remembered by the application, and so is each answer: fire() asks this on every
+    level change, mostly for paths it has seen before."""
+    answers: dict[tuple[str, str], int | None] = current_app.extensions.setdefault("wuji.node_at_level", {})
+    key = (path, level_code)
+    answer = answers.get(key, _UNKNOWN)
+    if answer is not _UNKNOWN:
+        return answer
     ids = [int(part) for part in path.strip("/").split("/") if part]
     levels: dict[int, str] = current_app.extensions.setdefault("wuji.org_node_levels", {})
     missing = [node_id for node_id in ids if node_id not in levels]
     if missing:
         rows = db.session.execute(_NODE_LEVELS, {"ids": missing}).all()
         levels.update({row.id: row.level_code for row in rows})
-    return next((node_id for node_id in reversed(ids) if levels.get(node_id) == level_code), None)
+    answer = next((node_id for node_id in reversed(ids) if levels.get(node_id) == level_code), None)
+    if len(answers) >= _NODE_AT_LEVEL_ANSWERS:
+        answers.clear()  # a bound on memory; the levels themselves stay remembered
+    answers[key] = answer
+    return answer
+
+
+_NODE_AT_LEVEL_ANSWERS = 200_000
+_UNKNOWN = object()
 
 
 class Estate(db.Model):

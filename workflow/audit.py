@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from types import SimpleNamespace
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterator, Optional
@@ -55,32 +54,54 @@ class AuditEntry(db.Model):
         return json.loads(self.payload or "{}")
 
 
+# Built once: json.dumps() with anything but its default arguments builds a new
+# encoder on every call, which costs more than the encoding of an entry itself.
+_PAYLOAD_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+_MATERIAL_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def canonical_payload(payload: dict | None) -> str:
-    return json.dumps(payload or {}, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+    return _PAYLOAD_ENCODER.encode(payload) if payload else "{}"
 
 
 def entry_hash(entry) -> str:
     """The hash of an entry (an AuditEntry, or anything with the same attributes)."""
-    material = json.dumps(
-        [
-            entry.subject_type,
-            entry.subject_id,
-            entry.seq,
-            entry.actor_id,
-            entry.actor_name,
-            entry.org_id,
-            entry.role,
-            entry.trigger,
-            entry.from_state,
-            entry.to_state,
-            entry.reason or "",
-            entry.payload or "{}",
-            entry.created_at.isoformat(timespec="microseconds"),
-            entry.prev_hash,
-        ],
-        ensure_ascii=False,
-        separators=(",", ":"),
+    return _hash(
+        entry.subject_type,
+        entry.subject_id,
+        entry.seq,
+        entry.actor_id,
+        entry.actor_name,
+        entry.org_id,
+        entry.role,
+        entry.trigger,
+        entry.from_state,
+        entry.to_state,
+        entry.reason,
+        entry.payload,
+        entry.created_at,
+        entry.prev_hash,
     )
+
+
+def _hash(subject_type, subject_id, seq, actor_id, actor_name, org_id, role, trigger, from_state, to_state,
+          reason, payload, created_at, prev_hash) -> str:
+    material = _MATERIAL_ENCODER.encode([
+        subject_type,
+        subject_id,
+        seq,
+        actor_id,
+        actor_name,
+        org_id,
+        role,
+        trigger,
+        from_state,
+        to_state,
+        reason or "",
+        payload or "{}",
+        created_at.isoformat(timespec="microseconds"),
+        prev_hash,
+    ])
     return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
 
@@ -109,7 +130,7 @@ def append(subject, *, actor_id, actor_name, org_id, role, trigger, from_state, 
         "created_at": utcnow(),
         "prev_hash": subject.audit_hash or GENESIS,
     }
-    values["hash"] = entry_hash(SimpleNamespace(**values))
+    values["hash"] = _hash(**values)
     subject.audit_seq = values["seq"]
     subject.audit_hash = values["hash"]
     if db.session.new:

@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterable, Optional
 from flask_babel import gettext as _
 from sqlalchemy import DateTime, ForeignKey, Integer, String
 from sqlalchemy import bindparam, update
-from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm.attributes import instance_state
 from sqlalchemy.orm.base import NO_VALUE
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 from transitions import Machine
@@ -241,8 +241,9 @@ class Workflow:
     def enter(self, subject, state_name: str, now: datetime | None = None) -> None:
         """Stamp entry time, the org responsible and the deadline for `state_name`."""
         now = now or utcnow()
-        state = self.state(state_name)
-        subject.state = state_name
+        state = self.states[state_name]
+        if subject.state != state_name:  # fire(): the machine has set it already
+            subject.state = state_name
         subject.state_entered_at = now
         # The lookup only reads the org tree: no need to flush the subject's changes first.
         with db.session.no_autoflush:
@@ -357,40 +358,54 @@ def _write_subject(subject) -> None:
     model with many relationships costs more than the statement itself, on every
     transition. Only plain column changes take this path: when a callback changed one
     of the subject's relationships, the commit's flush writes everything as usual."""
-    state = sa_inspect(subject)
+    state = instance_state(subject)
+    committed = state.committed_state
+    if not committed or state.key is None or state.deleted:
+        return
     mapper = state.mapper
-    changed = frozenset(state.committed_state)
-    if not changed or state.key is None or mapper.inherits is not None or state.deleted:
+    columns = _plain_columns(mapper)
+    if columns is None:
         return
-    columns = mapper.column_attrs
-    if any(key not in columns for key in changed):
-        return
-    # Like the unit of work, leave out what was set to the value it already had.
-    values, committed = state.dict, state.committed_state
-    changed = frozenset(key for key in changed if committed[key] is NO_VALUE or committed[key] != values.get(key))
-    if not changed:
-        state._commit_all(values, db.session.identity_map)
-        return
-    statement = _update_statement(mapper, changed)
-    params = {f"v_{key}": values.get(key) for key in changed}
-    params["pk_"] = state.identity[0]  # the persistent object's primary key, as loaded
-    result = db.session.execute(statement, params)
-    if result.rowcount != 1:
-        raise RuntimeError(f"{mapper.class_.__name__} {params['pk_']}: {result.rowcount} rows updated")
+    values = state.dict
+    changed = []
+    for key, old in committed.items():
+        if key not in columns:
+            return  # a relationship (or anything else the flush must handle)
+        # Like the unit of work, leave out what was set to the value it already had.
+        if old is NO_VALUE or old != values.get(key):
+            changed.append(key)
+    if changed:
+        statement, names = _update_statement(mapper, frozenset(changed))
+        params = {name: values.get(key) for key, name in names}
+        params["pk_"] = state.key[1][0]  # the persistent object's primary key, as loaded
+        result = db.session.execute(statement, params)
+        if result.rowcount != 1:
+            raise RuntimeError(f"{mapper.class_.__name__} {params['pk_']}: {result.rowcount} rows updated")
     # What the unit of work does after its own UPDATE: the values written are now the
     # committed state, and the subject is no longer pending in the session's flush.
-    state._commit_all(state.dict, db.session.identity_map)
+    state._commit_all(values, db.session.identity_map)
+
+
+@functools.lru_cache(maxsize=None)
+def _plain_columns(mapper) -> frozenset[str] | None:
+    """The keys of the mapper's column attributes, or None if _write_subject must leave
+    its objects to the unit of work (a mapper that inherits writes several tables)."""
+    if mapper.inherits is not None:
+        return None
+    return frozenset(mapper.column_attrs.keys())
 
 
 @functools.lru_cache(maxsize=256)
 def _update_statement(mapper, keys: frozenset[str]):
+    """The UPDATE of `keys` by primary key, and (key, parameter name) pairs for it."""
     table = mapper.local_table
     (pk,) = mapper.primary_key
-    values = {}
+    values, names = {}, []
     for key in sorted(keys):
         column = mapper.column_attrs[key].columns[0]
         values[column.name] = bindparam(f"v_{key}", type_=column.type)
-    return update(table).where(pk == bindparam("pk_")).values(values)
+        names.append((key, f"v_{key}"))
+    return update(table).where(pk == bindparam("pk_")).values(values), tuple(names)
 
 
 def _unproxied(actor):

@@ -135,3 +135,54 @@ def test_an_api_transition_reads_the_token_holder_once(app, world, client):
     assert len(reads) == 2, reads
     assert "FROM API_TOKEN" in reads[0] and "MEMBERSHIP" in reads[0] and "ORG_NODE" in reads[0]
     assert "FROM RENOVATION_ISSUE" in reads[1]
+
+
+def test_each_answer_of_node_at_level_is_remembered(app, world):
+    """The org responsible for a level on a path is read once; asked again, no SQL."""
+    from orgs.models import node_at_level
+
+    with app.app_context():
+        issue_id = raise_demand(world)
+        path = issue(issue_id).path
+        grid = db.session.scalars(sa.select(OrgNode).where(OrgNode.level_code == "grid_branch")).all()
+        first = node_at_level(path, "grid_branch")
+        assert first in {node.id for node in grid} and path.startswith(
+            next(node.path for node in grid if node.id == first))
+        with recorded_statements(db.engine) as statements:
+            assert node_at_level(path, "grid_branch") == first
+            assert node_at_level(path, "no_such_level") is None
+            assert node_at_level(path, "no_such_level") is None
+        assert statements == []
+        assert app.extensions["wuji.node_at_level"][(path, "grid_branch")] == first
+
+
+def test_a_stored_entry_hash_is_the_documented_material(app, world):
+    """sha256 over the JSON array of the entry's fields and the previous hash (compact,
+    UTF-8, payload sorted): the format existing chains were written in."""
+    import hashlib
+    import json
+
+    from workflow.audit import AuditEntry
+
+    with app.app_context():
+        issue_id = raise_demand(world)
+        fire("group", issue_id, "escalate")
+        fire("grid", issue_id, "return_down", reason="请楼院核实：３号楼")
+        table = AuditEntry.__table__
+        with db.engine.connect() as conn:
+            rows = conn.execute(sa.select(table).where(table.c.subject_type == "renovation_issue",
+                                                       table.c.subject_id == issue_id)
+                                .order_by(table.c.seq)).all()
+    assert [row.trigger for row in rows][-2:] == ["escalate", "return_down"]
+    previous = "0" * 64
+    for row in rows:
+        material = [row.subject_type, row.subject_id, row.seq, row.actor_id, row.actor_name, row.org_id, row.role,
+                    row.trigger, row.from_state, row.to_state, row.reason or "", row.payload or "{}",
+                    row.created_at.isoformat(timespec="microseconds"), row.prev_hash]
+        text = json.dumps(material, ensure_ascii=False, separators=(",", ":"))
+        assert row.prev_hash == previous
+        assert row.hash == hashlib.sha256(text.encode("utf-8")).hexdigest()
+        assert row.payload == json.dumps(json.loads(row.payload), ensure_ascii=False, sort_keys=True,
+                                         separators=(",", ":"))
+        previous = row.hash
+    assert rows[-1].reason == "请楼院核实：３号楼"
