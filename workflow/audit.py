@@ -108,12 +108,14 @@ def _hash(subject_type, subject_id, seq, actor_id, actor_name, org_id, role, tri
 _INSERT = insert(AuditEntry.__table__)
 
 
-def append(subject, *, actor_id, actor_name, org_id, role, trigger, from_state, to_state, reason="", payload=None) -> None:
+def append(subject, *, actor_id, actor_name, org_id, role, trigger, from_state, to_state, reason="", payload=None,
+           now: datetime | None = None) -> None:
     """Add the next entry for `subject` (whose row the caller has locked) and advance
     the subject's chain head. Runs inside the caller's transaction.
 
     The row is written at once with a plain INSERT: entries are never updated, so the
-    unit of work has nothing to track (and no ORM object is built for it)."""
+    unit of work has nothing to track (and no ORM object is built for it). `now` is
+    the entry's time (fire() passes the time the new state was entered)."""
     values = {
         "subject_type": subject.subject_type,
         "subject_id": subject.id,
@@ -127,7 +129,7 @@ def append(subject, *, actor_id, actor_name, org_id, role, trigger, from_state, 
         "to_state": to_state,
         "reason": reason or "",
         "payload": canonical_payload(payload),
-        "created_at": utcnow(),
+        "created_at": now or utcnow(),
         "prev_hash": subject.audit_hash or GENESIS,
     }
     values["hash"] = _hash(**values)

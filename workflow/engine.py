@@ -246,8 +246,12 @@ class Workflow:
             subject.state = state_name
         subject.state_entered_at = now
         # The lookup only reads the org tree: no need to flush the subject's changes first.
-        with db.session.no_autoflush:
+        session = db.session()
+        autoflush, session.autoflush = session.autoflush, False
+        try:
             subject.responsible_org_id = subject.responsible_org_id_for(state)
+        finally:
+            session.autoflush = autoflush
         days = subject.deadline_days(state) if (state.deadline and not state.terminal) else None
         subject.due_at = working_days_after(now, days) if days else None
 
@@ -326,10 +330,12 @@ def fire(model: type, subject_id: int, trigger: str, actor, expected_version: in
         check_data(transition, ctx)
         if not workflow.machine.events[trigger].trigger(subject, ctx=ctx):
             raise InvalidTransition(_("This cannot be done now."))
-        workflow.enter(subject, transition.dest)
+        now = utcnow()  # the state's entry time is its audit entry's time
+        workflow.enter(subject, transition.dest, now)
         subject.version += 1
         audit.append(
             subject,
+            now=now,
             actor_id=actor.id,
             actor_name=actor.name,
             org_id=ctx.membership.org_id if ctx.membership is not None else None,

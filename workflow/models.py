@@ -25,6 +25,7 @@ from core.types import PathColumnType
 from orgs.models import Building, Estate, Household, LiaisonHousehold, OrgNode, Person, StairwellUnit, node_at_level
 from workflow import audit
 from workflow.engine import WorkflowSubject
+from workflow.policy import current_policy
 from workflow.renovation import WORKFLOW
 
 # Built once: SQLAlchemy reuses its compiled form.
@@ -154,8 +155,6 @@ class RenovationIssue(WorkflowSubject, db.Model):
         return node_at_level(self.path, state.level)
 
     def deadline_days(self, state):
-        from workflow.policy import current_policy
-
         return current_policy().deadlines.get(state.name)
 
 
