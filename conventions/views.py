@@ -16,13 +16,13 @@ from conventions import ballot as ballots
 from conventions import filters, services
 from conventions.labels import KIND_LABELS, SCOPE_LABELS
 from conventions.models import ConventionVersion
-from conventions.workflow import OPEN_STATES, WORKFLOW, event_label
+from conventions.workflow import OPEN_STATES, WORKFLOW
 from core.errors import DomainError
 from core.extensions import db
 from core.web import flash_error
 from orgs import permissions
 from orgs.models import Building, Estate, OrgNode
-from orgs.roles import LEVEL_LABELS
+from workflow import timeline
 
 bp = Blueprint("conventions", __name__, url_prefix="/manage/conventions")
 filters.install(bp)
@@ -154,18 +154,6 @@ def amend(convention_id: int):
     return redirect(url_for("conventions.version_page", version_id=version.id))
 
 
-def _timeline_rows(version: ConventionVersion) -> list[dict]:
-    return [
-        {
-            "entry": entry,
-            "label": event_label(entry.trigger),
-            "to": WORKFLOW.state(entry.to_state).label if entry.to_state in WORKFLOW.states else entry.to_state,
-            "level": LEVEL_LABELS.get(entry.org.level_code) if entry.org is not None else None,
-        }
-        for entry in services.timeline(version)
-    ]
-
-
 def _render_version(version: ConventionVersion, status: int = 200, text_form: TextForm | None = None):
     actions = WORKFLOW.available(version, current_user)
     vote_defaults = services.vote_form_defaults(version) if any(t.trigger == "record_vote" for t in actions) else None
@@ -173,7 +161,7 @@ def _render_version(version: ConventionVersion, status: int = 200, text_form: Te
     return render_template(
         "conventions/version.html",
         version=version, convention=version.convention, state=WORKFLOW.state(version.state),
-        actions=actions, vote_defaults=vote_defaults, timeline=_timeline_rows(version),
+        actions=actions, vote_defaults=vote_defaults, timeline=timeline.rows(version),
         text_form=text_form, comment_form=CommentForm(), answer_form=AnswerForm(),
         transition_form=TransitionForm(),
         ballot=ballots.current_ballot(version) if version.state == "voting" else None,

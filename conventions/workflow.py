@@ -154,8 +154,6 @@ TRANSITIONS = [
                reason=True, after=(_callback("note_reason"),), style="danger"),
 ]
 
-WORKFLOW = Workflow("convention_version", STATES, TRANSITIONS, initial="draft")
-
 # Audit entries that are not transitions of the workflow.
 EVENT_LABELS = {
     "create": _l("Drafted"),
@@ -167,6 +165,8 @@ EVENT_LABELS = {
     "sign_pdf": _l("Signed PDF issued"),
 }
 
+WORKFLOW = Workflow("convention_version", STATES, TRANSITIONS, initial="draft", event_labels=EVENT_LABELS)
+
 
 def event_label(trigger: str):
-    return EVENT_LABELS.get(trigger) or WORKFLOW.transition_label(trigger)
+    return WORKFLOW.event_label(trigger)

@@ -64,3 +64,25 @@ def test_dispatch_timeline_names_actor_level_action_figures_and_reason(app, worl
     assert completed.startswith("填报办理情况 → 本级已办结，待上报")
     assert "member用户 · 第1社区党员中心户 (党员中心户)" in completed
     assert "已走访户数: 5" in completed and completed.endswith("全部同意")
+
+
+def test_issue_page_and_api_word_the_timeline_alike(app, world, auth, client):
+    """One definition of the words: the page and the JSON API name each entry the same,
+    an event that is not a transition (referred up after the deadline) included."""
+    from core.db import lock, write_transaction
+    from workflow import engine
+    from workflow.models import RenovationIssue
+
+    with app.app_context():
+        issue_id = raise_demand(world)
+        fire("group", issue_id, "escalate")
+        with write_transaction():
+            item = lock(RenovationIssue, issue_id)
+            engine.record_event(item, engine.SYSTEM, "overdue_escalation", reason="超过办理期限")
+    auth.login("grid")
+    page = timeline_entries(client.get(f"/issues/{issue_id}").get_data(as_text=True))
+    api = client.get(f"/api/v1/issues/{issue_id}").get_json()["timeline"]
+    assert [entry.split(" → ")[0] for entry in page] == ["提出", "上报上一级", "超期后自动上报"]
+    assert [entry["trigger_label"] for entry in api] == ["提出", "上报上一级", "超期后自动上报"]
+    assert all(entry.startswith(f"{row['trigger_label']} → {row['to_label']} ") for entry, row in zip(page, api))
+    assert api[-1]["actor"]["name"] == "system" and page[-1].endswith("超过办理期限")

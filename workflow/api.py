@@ -10,23 +10,21 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from flask import Response, jsonify, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from core.api import api, require_login
 from core.db import utcnow
 from core.errors import DomainError, InvalidTransition, ValidationError
 from core.extensions import db
-from orgs import roles
-from workflow import api_spec, categories, services
-from workflow.audit import AuditEntry
+from workflow import api_spec, categories, services, timeline
 from workflow.engine import Transition
 from workflow.models import RenovationIssue
 from workflow.renovation import WORKFLOW
+from workflow.timeline import iso_utc, org_json
 
 QUEUES = ("mine", "all", "raised")
 PLACE_KINDS = ("estate", "building", "unit", "household")
@@ -37,12 +35,6 @@ TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes"), ("0", "false", "no", "")
 DATA_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 # Keyword names of the service call that request data must never shadow.
 RESERVED_KEYS = frozenset({"trigger", "version", "actor", "issue_id", "model", "subject_id", "expected_version"})
-# Audit entries that are not transitions of the workflow.
-EVENT_LABELS = {
-    "create": _l("Raised"),
-    "launch": _l("Launched from above"),
-    "overdue_escalation": _l("Referred up after the deadline passed"),
-}
 
 
 class MalformedRequest(DomainError):
@@ -173,19 +165,6 @@ def _transition_data(body: dict) -> tuple[str, int, dict[str, str]]:
 # --- output ---------------------------------------------------------------------
 
 
-def iso_utc(value: datetime | None) -> str | None:
-    """ISO 8601 in UTC with a Z (the database keeps naive UTC)."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def _org(node) -> dict | None:
-    if node is None:
-        return None
-    return {"id": node.id, "name": node.name, "level": node.level_code}
-
-
 def _place_of(issue: RenovationIssue) -> dict:
     for kind, ident in (("household", issue.household_id), ("unit", issue.unit_id), ("building", issue.building_id)):
         if ident is not None:
@@ -212,7 +191,7 @@ def issue_summary(issue: RenovationIssue, now: datetime) -> dict[str, Any]:
         "version": issue.version,
         "estate": {"id": issue.estate_id, "name": issue.estate.name},
         "place": _place_of(issue),
-        "responsible_org": _org(issue.responsible_org),
+        "responsible_org": org_json(issue.responsible_org),
         "created_at": iso_utc(issue.created_at),
         "url": url_for("api.get_issue", issue_id=issue.id),
     }
@@ -225,37 +204,6 @@ def _transition_option(t: Transition) -> dict[str, Any]:
         "reason_required": t.reason,
         "fields": list(t.fields),
         "style": t.style or None,
-    }
-
-
-def _event_label(trigger: str) -> str:
-    label = EVENT_LABELS.get(trigger)
-    return str(label if label is not None else WORKFLOW.transition_label(trigger))
-
-
-def _state_label(name: str | None) -> str | None:
-    if name is None:
-        return None
-    state = WORKFLOW.states.get(name)
-    return str(state.label) if state is not None else name
-
-
-def timeline_entry(entry: AuditEntry) -> dict[str, Any]:
-    return {
-        "seq": entry.seq,
-        "actor": {"id": entry.actor_id, "name": entry.actor_name},
-        "org": _org(entry.org),
-        "role": entry.role,
-        "role_label": roles.role_label(entry.role) if entry.role else None,
-        "trigger": entry.trigger,
-        "trigger_label": _event_label(entry.trigger),
-        "from_state": entry.from_state,
-        "from_label": _state_label(entry.from_state),
-        "to_state": entry.to_state,
-        "to_label": _state_label(entry.to_state),
-        "reason": entry.reason,
-        "payload": entry.data,
-        "time": iso_utc(entry.created_at),
     }
 
 
@@ -274,7 +222,7 @@ def issue_detail(issue: RenovationIssue, actor, now: datetime) -> dict[str, Any]
         "plan_id": issue.plan_id,
         "merged_into_id": issue.merged_into_id,
         "resume_state": issue.resume_state,
-        "timeline": [timeline_entry(entry) for entry in services.timeline(issue)],
+        "timeline": timeline.as_json(issue),
         "transitions": [_transition_option(t) for t in WORKFLOW.available(issue, actor)],
     })
     return body
@@ -348,7 +296,7 @@ def fire_transition(issue_id: int) -> Response:
         "id": issue.id,
         "trigger": trigger,
         "state": issue.state,
-        "state_label": _state_label(issue.state),
+        "state_label": str(WORKFLOW.state_label(issue.state)),
         "version": issue.version,
         "due_at": iso_utc(issue.due_at),
         "responsible_org_id": issue.responsible_org_id,

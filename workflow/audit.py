@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Iterator, Optional
 
 from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, insert, select
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 
 from core.db import utcnow
 from core.extensions import db
@@ -141,11 +141,13 @@ def append(subject, *, actor_id, actor_name, org_id, role, trigger, from_state, 
 
 
 def timeline(subject) -> list[AuditEntry]:
+    """The subject's entries in order, each with its org unit loaded (one query more)."""
     return list(
         db.session.scalars(
             select(AuditEntry)
             .where(AuditEntry.subject_type == subject.subject_type, AuditEntry.subject_id == subject.id)
             .order_by(AuditEntry.seq)
+            .options(selectinload(AuditEntry.org))
         )
     )
 

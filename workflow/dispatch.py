@@ -346,7 +346,7 @@ TRANSITIONS = [
     *(t for level, (action, _r) in LEVEL_ACTIONS.items() for t in _level_transitions(level, action)),
     *_cancel_transitions(),
 ]
-WORKFLOW = Workflow("dispatch_assignment", STATES, TRANSITIONS, initial="sent")
+WORKFLOW = Workflow("dispatch_assignment", STATES, TRANSITIONS, initial="sent", event_labels=EVENT_LABELS)
 
 
 # --- models ---------------------------------------------------------------------------

@@ -21,14 +21,12 @@ from core.api import api, require_login
 from core.db import utcnow
 from core.errors import InvalidTransition, ValidationError
 from core.extensions import db
-from orgs import roles
 from workflow import dispatch_api_spec
 from workflow import dispatch_services as services
-from workflow.api import iso_utc, json_object
-from workflow.audit import AuditEntry
+from workflow import timeline
+from workflow.api import json_object
 from workflow.dispatch import (
     CANCELLED,
-    EVENT_LABELS,
     KINDS,
     REPORTED,
     WORKFLOW,
@@ -37,6 +35,7 @@ from workflow.dispatch import (
     unit_lines,
 )
 from workflow.engine import Transition
+from workflow.timeline import iso_utc, org_json
 
 DEFAULT_PER_PAGE = 30
 MAX_PER_PAGE = 100
@@ -163,12 +162,6 @@ def _transition_data(body: dict) -> tuple[str, int, dict[str, Any]]:
 # --- output ---------------------------------------------------------------------
 
 
-def _org(node) -> dict | None:
-    if node is None:
-        return None
-    return {"id": node.id, "name": node.name, "level": node.level_code}
-
-
 def _person(person) -> dict | None:
     return None if person is None else {"id": person.id, "name": person.name}
 
@@ -182,10 +175,8 @@ def _counts(counts: services.Counts) -> dict[str, int]:
 
 
 def _state_label(name: str | None) -> str | None:
-    if name is None:
-        return None
-    state = WORKFLOW.states.get(name)
-    return str(state.label) if state is not None else name
+    label = WORKFLOW.state_label(name)
+    return None if label is None else str(label)
 
 
 def dispatch_summary(dispatch: Dispatch, status: str, counts: services.Counts) -> dict[str, Any]:
@@ -200,7 +191,7 @@ def dispatch_summary(dispatch: Dispatch, status: str, counts: services.Counts) -
         "kind_label": dispatch.kind_label,
         "status": status,
         "status_label": str(STATUS_LABELS[status]),
-        "origin_org": _org(dispatch.origin_org),
+        "origin_org": org_json(dispatch.origin_org),
         "launched_by": _person(dispatch.launched_by),
         "estate": {"id": dispatch.estate.id, "name": dispatch.estate.name} if dispatch.estate else None,
         "issue_id": dispatch.issue_id,
@@ -215,7 +206,7 @@ def assignment_summary(assignment: DispatchAssignment, now: datetime) -> dict[st
     return {
         "id": assignment.id,
         "dispatch_id": assignment.dispatch_id,
-        "org": _org(assignment.org),
+        "org": org_json(assignment.org),
         "parent_id": assignment.parent_id,
         "state": assignment.state,
         "state_label": _state_label(assignment.state),
@@ -227,7 +218,7 @@ def assignment_summary(assignment: DispatchAssignment, now: datetime) -> dict[st
         "consents": assignment.consents,
         "due_at": iso_utc(assignment.due_at),
         "overdue": assignment.is_overdue(now),
-        "responsible_org": _org(assignment.responsible_org),
+        "responsible_org": org_json(assignment.responsible_org),
         "escalations": assignment.escalations,
         "reported_at": iso_utc(assignment.reported_at),
         "url": url_for("api.get_dispatch_assignment", dispatch_id=assignment.dispatch_id,
@@ -297,26 +288,6 @@ def dispatch_detail(actor, dispatch: Dispatch, now: datetime) -> dict[str, Any]:
         "mine": [my_assignment(actor, dispatch, a, now) for a in services.my_assignments(actor, dispatch)],
     })
     return body
-
-
-def timeline_entry(entry: AuditEntry) -> dict[str, Any]:
-    label = EVENT_LABELS.get(entry.trigger)
-    return {
-        "seq": entry.seq,
-        "actor": {"id": entry.actor_id, "name": entry.actor_name},
-        "org": _org(entry.org),
-        "role": entry.role,
-        "role_label": roles.role_label(entry.role) if entry.role else None,
-        "trigger": entry.trigger,
-        "trigger_label": str(label if label is not None else WORKFLOW.transition_label(entry.trigger)),
-        "from_state": entry.from_state,
-        "from_label": _state_label(entry.from_state),
-        "to_state": entry.to_state,
-        "to_label": _state_label(entry.to_state),
-        "reason": entry.reason,
-        "payload": entry.data,
-        "time": iso_utc(entry.created_at),
-    }
 
 
 def _page_links(page: int, pages: int) -> dict[str, str | None]:
@@ -411,7 +382,7 @@ def get_dispatch_assignment(dispatch_id: int, assignment_id: int) -> Response:
     dispatch = services.get_dispatch(actor, dispatch_id)
     assignment = services.get_visible_assignment(actor, dispatch, assignment_id)
     body = my_assignment(actor, dispatch, assignment, utcnow())
-    body["timeline"] = [timeline_entry(entry) for entry in services.timeline(assignment)]
+    body["timeline"] = timeline.as_json(assignment)
     return jsonify(body)
 
 

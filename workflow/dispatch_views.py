@@ -19,10 +19,11 @@ from core.extensions import db
 from core.nav import add_nav
 from core.web import flash_error
 from orgs import permissions
-from orgs.roles import LEVEL_LABELS
 from workflow import dispatch_services as services
-from workflow.dispatch import EVENT_LABELS, KINDS, WORKFLOW, Dispatch, DispatchAssignment, UnitLine, unit_lines
+from workflow import timeline
+from workflow.dispatch import KINDS, WORKFLOW, Dispatch, DispatchAssignment, UnitLine, unit_lines
 from workflow.engine import Transition
+from workflow.timeline import TimelineRow
 
 bp = Blueprint("dispatch", __name__, url_prefix="/dispatches")
 PER_PAGE = 30
@@ -124,25 +125,11 @@ class MyPart:
     actions: list[Transition]
     lines: list[UnitLine]
     recorded: dict[int, int]
-    timeline: list[dict]
+    timeline: list[TimelineRow]
 
     @property
     def households(self) -> int:
         return sum(line.households for line in self.lines)
-
-
-def _timeline_rows(assignment: DispatchAssignment) -> list[dict]:
-    rows = []
-    for entry in services.timeline(assignment):
-        state = WORKFLOW.states.get(entry.to_state)
-        rows.append({
-            "entry": entry,
-            "label": EVENT_LABELS.get(entry.trigger) or WORKFLOW.transition_label(entry.trigger),
-            "to": state.label if state else entry.to_state,
-            "level": LEVEL_LABELS.get(entry.org.level_code) if entry.org is not None else None,
-            "data": entry.data,
-        })
-    return rows
 
 
 def _my_part(dispatch: Dispatch, assignment: DispatchAssignment) -> MyPart:
@@ -154,7 +141,7 @@ def _my_part(dispatch: Dispatch, assignment: DispatchAssignment) -> MyPart:
         actions=actions,
         lines=unit_lines(assignment.org, dispatch.estate_id) if records else [],
         recorded=recorded,
-        timeline=_timeline_rows(assignment),
+        timeline=timeline.rows(assignment),
     )
 
 

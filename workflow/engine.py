@@ -132,11 +132,14 @@ class WorkflowSubject:
 class Workflow:
     """States and transitions as data, one shared machine, and the checks around it."""
 
-    def __init__(self, name: str, states: Iterable[State], transitions: Iterable[Transition], initial: str):
+    def __init__(self, name: str, states: Iterable[State], transitions: Iterable[Transition], initial: str,
+                 event_labels: dict[str, Any] | None = None):
         self.name = name
         self.states = {state.name: state for state in states}
         self.transitions = list(transitions)
         self.initial = initial
+        # Words for audit entries that are not transitions ("create", "overdue_escalation"...).
+        self.event_labels = dict(event_labels or {})
         for t in self.transitions:
             unknown = [s for s in (*t.source, t.dest) if s not in self.states]
             if unknown:
@@ -193,6 +196,16 @@ class Workflow:
             if t.trigger == trigger:
                 return t.label
         return trigger
+
+    def event_label(self, trigger: str):
+        """An audit entry's action in words: an event of its own, or the transition."""
+        label = self.event_labels.get(trigger)
+        return label if label is not None else self.transition_label(trigger)
+
+    def state_label(self, name: str | None):
+        """A state in words (the name itself if the workflow no longer has it)."""
+        state = self.states.get(name) if name is not None else None
+        return state.label if state is not None else name
 
     # --- deciding ----------------------------------------------------------------
 

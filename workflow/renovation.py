@@ -279,7 +279,14 @@ TRANSITIONS = [
     *_rating_transitions(),
 ]
 
-WORKFLOW = Workflow("renovation_issue", STATES, TRANSITIONS, initial="review_household")
+# Audit entries that are not transitions of the workflow.
+EVENT_LABELS = {
+    "create": _l("Raised"),
+    "launch": _l("Launched from above"),
+    "overdue_escalation": _l("Referred up after the deadline passed"),
+}
+
+WORKFLOW = Workflow("renovation_issue", STATES, TRANSITIONS, initial="review_household", event_labels=EVENT_LABELS)
 
 
 def initial_state_for(issue) -> str:

@@ -17,17 +17,10 @@ from core.extensions import db
 from orgs import permissions
 from orgs.models import Building, Estate, Household, LiaisonHousehold
 from orgs.roles import LEVEL_LABELS, RESIDENT
-from workflow import categories, services
+from workflow import categories, services, timeline
 from workflow.renovation import WORKFLOW
 
 bp = Blueprint("issues", __name__)
-
-EVENT_LABELS = {
-    "create": _l("Raised"),
-    "launch": _l("Launched from above"),
-    "overdue_escalation": _l("Escalated after the deadline passed"),
-}
-
 
 class RaiseForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
@@ -162,19 +155,6 @@ def raise_issue():
     return render_template("workflow/raise.html", form=form), status
 
 
-def _timeline_rows(issue):
-    rows = []
-    for entry in services.timeline(issue):
-        label = EVENT_LABELS.get(entry.trigger) or WORKFLOW.transition_label(entry.trigger)
-        rows.append({
-            "entry": entry,
-            "label": label,
-            "to": WORKFLOW.state(entry.to_state).label if entry.to_state in WORKFLOW.states else entry.to_state,
-            "level": LEVEL_LABELS.get(entry.org.level_code) if entry.org is not None else None,
-        })
-    return rows
-
-
 def _render_issue(issue, form: TransitionForm | None = None, status: int = 200):
     form = form or TransitionForm()
     form.satisfaction.choices = [(str(n), str(n)) for n in range(5, 0, -1)]
@@ -185,7 +165,7 @@ def _render_issue(issue, form: TransitionForm | None = None, status: int = 200):
         state=state,
         level_label=LEVEL_LABELS.get(state.level) if state.level else None,
         actions=WORKFLOW.available(issue, current_user),
-        timeline=_timeline_rows(issue),
+        timeline=timeline.rows(issue),
         form=form,
         overdue=services.is_overdue(issue),
         resident_view=_is_resident_only(current_user),
