@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, and_, case, func, select, true
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, true
 from sqlalchemy.orm import joinedload
 
 from core.db import lock, utcnow, write_transaction
@@ -34,6 +34,7 @@ from workflow.dispatch import (
     Dispatch,
     DispatchAssignment,
     DispatchUnitCount,
+    household_scope,
     may_cancel,
     targets,
 )
@@ -508,15 +509,24 @@ class UnitProgress:
 
 def consent_by_unit(actor, dispatch: Dispatch) -> list[UnitProgress]:
     """For a consent dispatch: every stairwell unit of the estate within the actor's
-    jurisdiction, with its households and the consents reported so far."""
+    jurisdiction, with its households and the consents reported so far. A member
+    household's jurisdiction holds no units (its node is a leaf of the org tree): it
+    sees the whole of each unit where a household it looks after lives."""
     if dispatch.kind != "consent" or dispatch.estate_id is None:
         return []
+    view_paths = _view_paths(actor)
+    in_view = permissions.path_filter(StairwellUnit.path, view_paths)
+    members = [m.org for m in actor.memberships
+               if m.org.level_code == MEMBER_LEVEL and any(m.org.path.startswith(p) for p in view_paths)]
+    if members:
+        looked_after = select(Household.unit_id).where(
+            or_(*(household_scope(node, dispatch.estate_id) for node in members)))
+        in_view = or_(in_view, StairwellUnit.id.in_(looked_after))
     units = db.session.execute(
         select(StairwellUnit.id, Building.number, StairwellUnit.number, func.count(Household.id))
         .join(Building, Building.id == StairwellUnit.building_id)
         .join(Household, Household.unit_id == StairwellUnit.id)
-        .where(Building.estate_id == dispatch.estate_id,
-               permissions.path_filter(StairwellUnit.path, _view_paths(actor)))
+        .where(Building.estate_id == dispatch.estate_id, in_view)
         .group_by(StairwellUnit.id, StairwellUnit.number, StairwellUnit.sort_key, Building.id, Building.number,
                   Building.sort_key)
         .order_by(Building.sort_key, Building.id, StairwellUnit.sort_key, StairwellUnit.id)

@@ -244,6 +244,27 @@ def test_consent_dispatch_shows_units_and_the_member_households_figures(app, cli
     assert community["counts"]["total"] == 4
 
 
+
+def test_member_household_sees_the_units_it_looks_after_whole(app, client, world):
+    """A member household's node is a leaf with no units under it: it sees each unit
+    where a household it looks after lives, with the whole unit's figures."""
+    dispatch_id = launched(app, world, username="community", origin="C1", kind="consent", estate_index=0)
+    with app.app_context():
+        pass_down_to_member(dispatch_id)
+        units = member_units(world)
+        member = services.my_assignments(person("member"), db.session.get(Dispatch, dispatch_id))[0]
+        services.fire_assignment(person("member"), member.id, "complete", member.version, reached=5,
+                                 consents={unit_id: count for unit_id, count in units.items()})
+    community = client.get(f"/api/v1/dispatches/{dispatch_id}", headers=bearer(app, "community")).get_json()
+    whole = {u["unit_id"]: (u["households"], u["consents"]) for u in community["units"]}
+    body = client.get(f"/api/v1/dispatches/{dispatch_id}", headers=bearer(app, "member")).get_json()
+    seen = {u["unit_id"]: (u["households"], u["consents"]) for u in body["units"]}
+    assert set(seen) == set(units) and len(whole) > len(seen)
+    assert seen == {unit_id: whole[unit_id] for unit_id in units}
+    assert sum(consents for _households, consents in seen.values()) == sum(units.values())
+    # A resident of the estate is no officer: no units at all.
+    assert client.get(f"/api/v1/dispatches/{dispatch_id}", headers=bearer(app, "resident")).status_code == 404
+
 def test_assignment_has_its_timeline_in_words(app, client, world):
     dispatch_id = launched(app, world)
     steps(app, dispatch_id, ("community", "C1", "acknowledge"))
