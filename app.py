@@ -17,6 +17,7 @@ from core.db import configure_engine
 from core.errors import DomainError
 from core.extensions import babel, csrf, db, login_manager, migrate
 from core.nav import add_nav, nav_items
+from workflow import policy
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -39,6 +40,7 @@ def configure(app: Flask, config: dict | None) -> None:
     if config:
         app.config.update(config)
     settings.finalise(app.config, app.instance_path)
+    policy.check_configured(app)
     os.makedirs(app.instance_path, exist_ok=True)
     if app.config.get("BEHIND_PROXY"):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -24,6 +23,7 @@ from core.errors import ValidationError
 from core.extensions import db
 from orgs.models import Household, HouseholdPerson
 from workflow import tally
+from workflow.policy import voting_city
 
 _EXACT = decimal.Context(prec=200, traps=[decimal.Inexact, decimal.Rounded, decimal.InvalidOperation])
 CHOICES = ("agree", "disagree", "abstain")
@@ -31,8 +31,8 @@ MAX_AREA = Decimal("100000000")
 
 
 def city() -> str:
-    code = current_app.config.get("CITY_POLICY", tally.DEFAULT_CITY)
-    return code if code in tally.CITY_POLICIES else tally.DEFAULT_CITY
+    """The voting policy (workflow/tally.py) of the configured city."""
+    return voting_city()
 
 
 def rule_for(convention) -> tally.Rule:

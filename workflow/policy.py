@@ -1,8 +1,10 @@
 """Per-city policy for workflows: working-day deadlines per state and notice periods.
 
 Rules differ by city; they are named policies chosen with CITY_POLICY, never
-constants buried in code. Vote thresholds live with the vote arithmetic
-(workflow/tally.py) under the same city codes.
+constants buried in code. This is the one registry of city policies: each names the
+voting rules it uses (`voting`, a policy of workflow/tally.py, which keeps the vote
+arithmetic free of configuration). An unknown CITY_POLICY stops the application at
+start-up (check_configured), not at the first transition.
 
 Default deadlines (working days, China's official calendar):
 
@@ -30,7 +32,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flask import current_app
+from flask import Flask, current_app
+
+from workflow import tally
 
 DEFAULT_DEADLINES: dict[str, int] = {
     "review_household": 2,
@@ -78,6 +82,7 @@ class CityPolicy:
     notice_days_default: int = 7
     notice_days_by_subcategory: dict[str, int] = field(default_factory=lambda: {"elevator": 15})
     acceptance: AcceptancePolicy = field(default_factory=AcceptancePolicy)
+    voting: str = tally.DEFAULT_CITY  # the code of its voting policy (workflow/tally.py)
 
 
 POLICIES: dict[str, CityPolicy] = {
@@ -91,7 +96,35 @@ POLICIES: dict[str, CityPolicy] = {
             street_categories=frozenset({"basic", "improvement", "upgrade"}), resident_representatives=3,
         ),
     ),
+    # Cities whose local voting rules are stricter (the examples of workflow/tally.py).
+    "example-unit-two-thirds": CityPolicy(
+        "example-unit-two-thirds", "example city: elevator retrofits need two-thirds of all unit owners",
+        voting="example-unit-two-thirds",
+    ),
+    "example-plan-80": CityPolicy(
+        "example-plan-80", "example city: renovation plans need 80 percent approval", voting="example-plan-80",
+    ),
 }
+
+
+def register_city_policy(policy: CityPolicy, *, replace: bool = False) -> None:
+    """Add a city's policy (at start-up, from the deployment's configuration). Its
+    voting policy must be registered first (tally.register_voting_policy)."""
+    if policy.code == "default":
+        raise ValueError("the national policy cannot be replaced")
+    if policy.code in POLICIES and not replace:
+        raise ValueError(f"a policy for city {policy.code!r} is already registered")
+    if policy.voting not in tally.VOTING_POLICIES:
+        raise ValueError(f"city {policy.code!r} names unknown voting policy {policy.voting!r} "
+                         f"(known: {', '.join(sorted(tally.VOTING_POLICIES))})")
+    POLICIES[policy.code] = policy
+
+
+def check_configured(app: Flask) -> None:
+    """Refuse to start with a CITY_POLICY no policy answers to."""
+    code = app.config.get("CITY_POLICY", "default")
+    if code not in POLICIES:
+        raise RuntimeError(f"CITY_POLICY={code!r} is not a known city policy (known: {', '.join(sorted(POLICIES))})")
 
 
 def current_policy() -> CityPolicy:
@@ -100,3 +133,8 @@ def current_policy() -> CityPolicy:
         return POLICIES[code]
     except KeyError:
         raise RuntimeError(f"CITY_POLICY={code!r} is not a known policy: {sorted(POLICIES)}") from None
+
+
+def voting_city() -> str:
+    """The code of the voting policy (workflow/tally.py) of the configured city."""
+    return current_policy().voting

@@ -307,8 +307,9 @@ NATIONAL_SUBJECT_RULES: Mapping[SubjectKind, str] = {
 
 
 @dataclass(frozen=True)
-class CityPolicy:
+class VotingPolicy:
     """A city's voting rules: extra or overriding rules, and subject → rule overrides.
+    A city's policy (workflow.policy.CityPolicy) names the one it votes by.
 
     Anything a city does not define falls back to the national ("default") policy.
     """
@@ -332,7 +333,7 @@ DEFAULT_CITY = "default"
 
 # Example local rules. They show the mechanism and are NOT statements of any
 # particular city's law: a deployment registers its own city's rules with
-# register_city_policy(). Both examples keep the Art. 278 floor and add a
+# register_voting_policy() and names them in its city's policy (workflow/policy.py). Both examples keep the Art. 278 floor and add a
 # stricter condition, because a local rule may tighten, not loosen, the Civil Code.
 UNIT_OWNERS_TWO_THIRDS = Rule(
     name="unit_owners_two_thirds",
@@ -359,20 +360,20 @@ RENOVATION_PLAN_80 = Rule(
     consent_heads=at_least(4, 5),
 )
 
-CITY_POLICIES: dict[str, CityPolicy] = {
-    DEFAULT_CITY: CityPolicy(
+VOTING_POLICIES: dict[str, VotingPolicy] = {
+    DEFAULT_CITY: VotingPolicy(
         code=DEFAULT_CITY,
         title=_l("National rules"),
         rules=_rules(OWNERS_MAJOR, OWNERS_ORDINARY, RESIDENTS_MEETING),
         subject_rules=NATIONAL_SUBJECT_RULES,
     ),
-    "example-unit-two-thirds": CityPolicy(
+    "example-unit-two-thirds": VotingPolicy(
         code="example-unit-two-thirds",
         title=_l("Example city: elevator retrofits need two-thirds of all unit owners"),
         rules=_rules(UNIT_OWNERS_TWO_THIRDS),
         subject_rules={SubjectKind.ELEVATOR_RETROFIT: "unit_owners_two_thirds"},
     ),
-    "example-plan-80": CityPolicy(
+    "example-plan-80": VotingPolicy(
         code="example-plan-80",
         title=_l("Example city: renovation plans need 80 percent approval"),
         rules=_rules(RENOVATION_PLAN_80),
@@ -381,33 +382,34 @@ CITY_POLICIES: dict[str, CityPolicy] = {
 }
 
 
-def register_city_policy(policy: CityPolicy, *, replace: bool = False) -> None:
-    """Add a city's policy (at start-up, from the deployment's configuration)."""
+def register_voting_policy(policy: VotingPolicy, *, replace: bool = False) -> None:
+    """Add a voting policy (at start-up, from the deployment's configuration); a
+    city's policy (workflow.policy.register_city_policy) then names it."""
     if policy.code == DEFAULT_CITY:
         raise ValueError("the national policy cannot be replaced")
-    if policy.code in CITY_POLICIES and not replace:
+    if policy.code in VOTING_POLICIES and not replace:
         raise ValueError(f"a policy for city {policy.code!r} is already registered")
     for kind, name in policy.subject_rules.items():
         SubjectKind(kind)
-        if name not in policy.rules and name not in CITY_POLICIES[DEFAULT_CITY].rules:
+        if name not in policy.rules and name not in VOTING_POLICIES[DEFAULT_CITY].rules:
             raise ValueError(f"policy {policy.code!r} maps {kind} to unknown rule {name!r}")
-    CITY_POLICIES[policy.code] = policy
+    VOTING_POLICIES[policy.code] = policy
 
 
-def _policy(city: str) -> CityPolicy:
+def _policy(city: str) -> VotingPolicy:
     try:
-        return CITY_POLICIES[city]
+        return VOTING_POLICIES[city]
     except KeyError:
-        known = ", ".join(sorted(CITY_POLICIES))
+        known = ", ".join(sorted(VOTING_POLICIES))
         raise UnknownCity(f"no voting policy for city {city!r} (known: {known})") from None
 
 
 def get_rule(name: str, city: str = DEFAULT_CITY) -> Rule:
     """The city's rule of that name, else the national one; unknown names raise."""
     policy = _policy(city)
-    rule = policy.rules.get(name) or CITY_POLICIES[DEFAULT_CITY].rules.get(name)
+    rule = policy.rules.get(name) or VOTING_POLICIES[DEFAULT_CITY].rules.get(name)
     if rule is None:
-        known = sorted(set(policy.rules) | set(CITY_POLICIES[DEFAULT_CITY].rules))
+        known = sorted(set(policy.rules) | set(VOTING_POLICIES[DEFAULT_CITY].rules))
         raise UnknownRule(f"no voting rule {name!r} for city {city!r} (known: {', '.join(known)})")
     return rule
 

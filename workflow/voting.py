@@ -25,7 +25,6 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Iterable, Iterator, Optional
 
-from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
@@ -56,6 +55,7 @@ from orgs.models import Building, Estate, Household, HouseholdPerson, OrgNode, P
 from workflow import audit, engine, tally
 from workflow.calendar import LOCAL, add_calendar_days
 from workflow.engine import Condition, State, Transition, Workflow, WorkflowSubject
+from workflow.policy import voting_city
 from workflow.subjects import EVERYONE, VIEW_OWN, VIEW_SUBTREE, Target, TargetLink, acts_within, lives_in_estate, resolve
 
 # --- permissions ---------------------------------------------------------------------
@@ -299,7 +299,7 @@ def frozen_rule(spec: str) -> tally.Rule:
     """The rule as stored when the vote opened; titles come from the current policy."""
     data = json.loads(spec)
     try:
-        named = tally.get_rule(data["name"], current_app.config.get("CITY_POLICY", tally.DEFAULT_CITY))
+        named = tally.get_rule(data["name"], city())
         title, basis = named.title, named.legal_basis
     except (tally.UnknownRule, tally.UnknownCity):
         title, basis = data["name"], ""
@@ -326,7 +326,8 @@ def at_least_as_strict(rule: tally.Rule, base: tally.Rule) -> bool:
 
 
 def city() -> str:
-    return current_app.config.get("CITY_POLICY", tally.DEFAULT_CITY)
+    """The voting policy (workflow/tally.py) of the configured city."""
+    return voting_city()
 
 
 def default_rule(target: Target) -> tally.Rule:
@@ -336,8 +337,8 @@ def default_rule(target: Target) -> tally.Rule:
 def allowed_rules(target: Target) -> list[tally.Rule]:
     """The default rule for the target, then every stricter rule of the city's policy."""
     base = default_rule(target)
-    policy = tally.CITY_POLICIES.get(city())
-    names = list(tally.CITY_POLICIES[tally.DEFAULT_CITY].rules) + list(policy.rules if policy else {})
+    policy = tally.VOTING_POLICIES[city()]
+    names = list(tally.VOTING_POLICIES[tally.DEFAULT_CITY].rules) + list(policy.rules)
     rules = [tally.get_rule(name, city()) for name in dict.fromkeys(names)]
     return [base] + [r for r in rules if r.name != base.name and at_least_as_strict(r, base)]
 

@@ -15,13 +15,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from workflow.tally import (
-    CITY_POLICIES,
+    VOTING_POLICIES,
     DEVELOPER_KEY,
     OWNERS_MAJOR,
     OWNERS_ORDINARY,
     RESIDENTS_MEETING,
     Choice,
-    CityPolicy,
+    VotingPolicy,
     ElectorateKind,
     OwnerUnit,
     ResidentHousehold,
@@ -41,7 +41,7 @@ from workflow.tally import (
     get_rule,
     more_than,
     percent_text,
-    register_city_policy,
+    register_voting_policy,
     tally,
     voter_for_household,
 )
@@ -532,23 +532,23 @@ def test_plan_80_boundary():
     assert not tally(rule, uneven, votes(AGREE, AGREE, AGREE, AGREE, DISAGREE)).passed
 
 
-def test_register_city_policy(monkeypatch):
-    monkeypatch.setattr("workflow.tally.CITY_POLICIES", dict(CITY_POLICIES))
+def test_register_voting_policy(monkeypatch):
+    monkeypatch.setattr("workflow.tally.VOTING_POLICIES", dict(VOTING_POLICIES))
     strict = Rule(
         name="owners_major", kind=ElectorateKind.OWNERS, title="strict", legal_basis="local",
         participation_area=at_least(3, 4), participation_heads=at_least(3, 4),
         consent_area=at_least(4, 5), consent_heads=at_least(4, 5),
     )
-    register_city_policy(CityPolicy("testville", "Testville", {"owners_major": strict}))
+    register_voting_policy(VotingPolicy("testville", "Testville", {"owners_major": strict}))
     assert get_rule("owners_major", "testville") is strict
     assert get_rule("owners_ordinary", "testville") is OWNERS_ORDINARY
     assert default_rule_for(SubjectKind.ELEVATOR_RETROFIT, "testville") is strict
     with pytest.raises(ValueError):
-        register_city_policy(CityPolicy("testville", "again"))
+        register_voting_policy(VotingPolicy("testville", "again"))
     with pytest.raises(ValueError, match="national"):
-        register_city_policy(CityPolicy("default", "national"), replace=True)
+        register_voting_policy(VotingPolicy("default", "national"), replace=True)
     with pytest.raises(ValueError):
-        register_city_policy(CityPolicy("other", "x", subject_rules={SubjectKind.OTHER: "nope"}))
+        register_voting_policy(VotingPolicy("other", "x", subject_rules={SubjectKind.OTHER: "nope"}))
 
 
 def test_rule_validation():
