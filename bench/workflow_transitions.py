@@ -451,12 +451,18 @@ def bare_loop(world: World, orm_read: bool = False, level_change: bool = False,
             issues.c.id == sa.bindparam("issue_id"))
     if not is_sqlite():
         read = read.with_for_update()
-    # The columns a transition stamps (state, entry time, deadline, org responsible,
-    # version, chain head), and the progress figure report_progress records.
-    update = sa.update(issues).where(issues.c.id == sa.bindparam("issue_id")).values(
-        state=sa.bindparam("state"), state_entered_at=sa.bindparam("now"), due_at=sa.bindparam("due"),
-        responsible_org_id=sa.bindparam("org_id"), version=sa.bindparam("version"),
-        progress=sa.bindparam("progress"), audit_seq=sa.bindparam("seq"), audit_hash=sa.bindparam("hash"))
+    # The columns a transition between states stamps (state, entry time, deadline, org
+    # responsible, version, chain head); one that stays in its state (report_progress)
+    # writes the version, its figure and the chain head only.
+    if level_change:
+        update = sa.update(issues).where(issues.c.id == sa.bindparam("issue_id")).values(
+            state=sa.bindparam("state"), state_entered_at=sa.bindparam("now"), due_at=sa.bindparam("due"),
+            responsible_org_id=sa.bindparam("org_id"), version=sa.bindparam("version"),
+            audit_seq=sa.bindparam("seq"), audit_hash=sa.bindparam("hash"))
+    else:
+        update = sa.update(issues).where(issues.c.id == sa.bindparam("issue_id")).values(
+            version=sa.bindparam("version"), progress=sa.bindparam("progress"), audit_seq=sa.bindparam("seq"),
+            audit_hash=sa.bindparam("hash"))
     insert = sa.insert(entries)
 
     def run(n: int, clock: Clock) -> None:
@@ -472,11 +478,15 @@ def bare_loop(world: World, orm_read: bool = False, level_change: bool = False,
                 else:
                     row = db.session.execute(read, {"issue_id": loop.issue_id}).one()
                 now = utcnow()
-                state, org_id = places[loop.step % 2] if level_change else (row.state, first.community_id)
-                db.session.execute(update, {"issue_id": loop.issue_id, "state": state, "now": now,
-                                            "due": now + timedelta(days=14), "org_id": org_id,
-                                            "version": row.version + 1, "progress": loop.step % 100,
-                                            "seq": row.audit_seq + 1, "hash": "f" * 64})
+                written = {"issue_id": loop.issue_id, "version": row.version + 1, "seq": row.audit_seq + 1,
+                           "hash": "f" * 64}
+                if level_change:
+                    state, org_id = places[loop.step % 2]
+                    written.update(state=state, now=now, due=now + timedelta(days=14), org_id=org_id)
+                else:
+                    state = row.state
+                    written.update(progress=loop.step % 100)
+                db.session.execute(update, written)
                 db.session.execute(insert, {
                     "subject_type": BARE_SUBJECT, "subject_id": loop.issue_id, "seq": row.audit_seq + 1,
                     "actor_id": builder, "actor_name": "bench builder", "org_id": first.community_id,
@@ -509,7 +519,6 @@ def bare_orm_loop(world: World) -> Callable[[int, Clock], None]:
                 now = utcnow()
                 issue.version += 1
                 issue.progress = loop.step % 100
-                issue.state_entered_at = now
                 issue.audit_seq += 1
                 db.session.add(AuditEntry(
                     subject_type=BARE_SUBJECT, subject_id=issue.id, seq=issue.audit_seq, actor_id=builder,

@@ -593,5 +593,11 @@ TRANSITIONS = [
                _l("Replace by the joint inspection of the whole plan"), conditions=(NOTHING_RECORDED,)),
 ]
 
-WORKFLOW = Workflow("joint_inspection", STATES, TRANSITIONS, initial="checking")
+# Audit entries that are not transitions of the workflow.
+EVENT_LABELS = {
+    "open": _l("Inspection opened"),
+    "overdue_escalation": _l("Referred up after the deadline passed"),
+}
+
+WORKFLOW = Workflow("joint_inspection", STATES, TRANSITIONS, initial="checking", event_labels=EVENT_LABELS)
 JointInspection.workflow = WORKFLOW

@@ -8,18 +8,19 @@ in the inspection's audit chain. The pages, the CLI and the demo call these.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from core import storage
-from core.db import lock, write_transaction
+from core.db import lock, utcnow, write_transaction
 from core.errors import InvalidTransition, NotFound
 from core.extensions import db
 from orgs import permissions
 from orgs.models import OrgNode
 from workflow import acceptance_checklists as checklists
-from workflow import engine
+from workflow import audit, deadlines, engine
 from workflow.acceptance import (
     RESIDENTS,
     WORKFLOW,
@@ -271,6 +272,14 @@ def signing_options(actor, inspection: JointInspection) -> list[str]:
     return [party for party in eligible_parties(actor, inspection) if party not in taken]
 
 
+def is_overdue(inspection: JointInspection, now: datetime | None = None) -> bool:
+    return inspection.state in OPEN_STATES and inspection.due_at is not None and inspection.due_at < (now or utcnow())
+
+
+def timeline(inspection: JointInspection) -> list[audit.AuditEntry]:
+    return audit.timeline(inspection)
+
+
 def may(actor, inspection: JointInspection, trigger: str) -> bool:
     return WORKFLOW.allowed(inspection, actor, trigger)
 
@@ -287,3 +296,43 @@ def issue_actions(actor, issue: RenovationIssue) -> list:
     """The renovation transitions the acceptance page offers (the satisfaction rating)."""
     wanted = ("rate",)
     return [t for t in ISSUE_WORKFLOW.available(issue, actor) if t.trigger in wanted]
+
+
+# --- deadlines -----------------------------------------------------------------------------------
+
+
+def sweep(now: datetime | None = None) -> dict[str, int]:
+    """Refer overdue open inspections to the level above, as the system actor.
+
+    The inspection's workflow has no transition for the system to fire, so the org node
+    above the one answering for it (first the community committee, then its street
+    committee) takes over with a fresh deadline (workflow/deadlines.py). In
+    rectification the inspection's deadline is the round's rectification deadline, so
+    an overdue round is swept too; the round keeps the date it was given. Running the
+    sweep again at once changes nothing (idempotent). Each referral is one transaction
+    and is audited."""
+    now = now or utcnow()
+    ids = db.session.scalars(
+        select(JointInspection.id)
+        .where(JointInspection.state.in_(OPEN_STATES), JointInspection.due_at < now)
+        .order_by(JointInspection.due_at, JointInspection.id)
+    ).all()
+    db.session.rollback()
+    counts = {"inspection_escalated": 0, "inspection_at_top": 0}
+    for inspection_id in ids:
+        outcome = _refer_up(inspection_id, now)
+        if outcome:
+            counts[outcome] += 1
+    return counts
+
+
+def _refer_up(inspection_id: int, now: datetime) -> str | None:
+    """One overdue inspection, locked: referred to the parent org node, or left at the top.
+    None when another sweep or a step got there first (no longer overdue)."""
+    with write_transaction():
+        inspection = lock(JointInspection, inspection_id)
+        if inspection is None or not is_overdue(inspection, now):
+            return None
+        if deadlines.refer_to_parent(inspection, inspection.responsible_org, now, default_days=5) is None:
+            return "inspection_at_top"
+    return "inspection_escalated"

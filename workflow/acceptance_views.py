@@ -17,7 +17,7 @@ from core.extensions import db
 from core.web import flash_error
 from documents import services as documents
 from orgs import permissions
-from workflow import acceptance_record, acceptance_services as services
+from workflow import acceptance_record, acceptance_services as services, timeline
 from workflow.acceptance import (
     DECISIONS,
     PARTIES,
@@ -71,6 +71,8 @@ def _render(subject, inspection: JointInspection | None, *, issue=None, plan=Non
         "workflow/acceptance/page.html",
         subject=subject, issue=issue, plan=plan, inspection=inspection, record=record,
         state=WORKFLOW.state(inspection.state) if inspection is not None else None,
+        overdue=inspection is not None and services.is_overdue(inspection),
+        timeline=timeline.rows(inspection) if inspection is not None else [],
         lines=services.party_lines(inspection) if inspection is not None else [],
         sign_parties=services.signing_options(current_user, inspection) if inspection is not None else [],
         may=(lambda trigger: services.may(current_user, inspection, trigger)) if inspection is not None else None,
@@ -243,6 +245,7 @@ def _issue_acceptance():
         return {
             "inspection": inspection,
             "state": WORKFLOW.state(inspection.state) if inspection is not None else None,
+            "overdue": inspection is not None and services.is_overdue(inspection),
             "record": acceptance_record.record_of(inspection) if inspection is not None else None,
         }
 

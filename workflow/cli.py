@@ -30,12 +30,15 @@ def audit_verify() -> None:
 
 @workflow_cli.command("sweep")
 def workflow_sweep() -> None:
-    """Escalate overdue items one level up (run it from cron; idempotent)."""
+    """Escalate overdue items one level up (run it from cron; idempotent): renovation
+    issues, dispatch assignments and joint inspections."""
+    from workflow.acceptance_services import sweep as sweep_inspections
     from workflow.dispatch_services import sweep as sweep_dispatches
     from workflow.services import sweep
 
     counts = sweep()
     counts.update(sweep_dispatches())
+    counts.update(sweep_inspections())
     click.echo(", ".join(f"{key}: {value}" for key, value in counts.items()))
 
 

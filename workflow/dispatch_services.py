@@ -19,8 +19,7 @@ from core.extensions import db
 from core.types import under_path
 from orgs import permissions
 from orgs.models import Building, Estate, Household, LiaisonHousehold, OrgNode, StairwellUnit
-from workflow import audit, engine
-from workflow.calendar import add_working_days
+from workflow import audit, deadlines, engine
 from workflow.dispatch import (
     CANCEL,
     CANCELLED,
@@ -573,16 +572,7 @@ def _escalate(assignment_id: int, now: datetime) -> str | None:
         if assignment is None or not assignment.is_overdue(now):
             return None
         current = assignment.responsible_org or assignment.org
-        parent = current.parent
-        if parent is None:
+        if deadlines.refer_to_parent(assignment, current, now, default_days=2) is None:
             return "dispatch_at_top"
-        assignment.responsible_org_id = parent.id
         assignment.escalations += 1
-        days = assignment.deadline_days(WORKFLOW.state(assignment.state)) or 2
-        assignment.due_at = add_working_days(now, days)
-        engine.record_event(
-            assignment, engine.SYSTEM, "overdue_escalation",
-            reason=_("Deadline passed: referred to %(org)s.", org=parent.name),
-            payload={"to_org": parent.id}, org_id=parent.id,
-        )
     return "dispatch_escalated"

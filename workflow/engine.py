@@ -3,8 +3,8 @@
 `fire()` is the only way a subject changes state. In one database transaction it
 locks the row, checks the version, the actor's permission and jurisdiction and the
 transition's conditions, changes the state (through pytransitions), stamps the
-deadline and the org node responsible for the new state, appends the audit entry
-and commits. Side effects registered on the context run only after the commit. Any
+deadline and the org node responsible for the new state (a transition that stays in
+its state keeps them), appends the audit entry and commits. Side effects registered on the context run only after the commit. Any
 exception rolls everything back; the session expires the object, so the half-made
 in-memory change pytransitions leaves behind is never seen.
 """
@@ -344,7 +344,11 @@ def fire(model: type, subject_id: int, trigger: str, actor, expected_version: in
         if not workflow.machine.events[trigger].trigger(subject, ctx=ctx):
             raise InvalidTransition(_("This cannot be done now."))
         now = utcnow()  # the state's entry time is its audit entry's time
-        workflow.enter(subject, transition.dest, now)
+        if transition.dest != ctx.from_state:
+            # A transition that stays in its state (progress reported, an item recorded)
+            # keeps the state's entry time, deadline and the org answering for it - which
+            # the deadline sweep may have referred up.
+            workflow.enter(subject, transition.dest, now)
         subject.version += 1
         audit.append(
             subject,

@@ -17,7 +17,7 @@ from core.errors import InvalidTransition, NotFound, ValidationError
 from core.extensions import db
 from orgs import permissions
 from orgs.models import Building, Estate, Household, OrgNode, StairwellUnit
-from workflow import audit, categories, engine
+from workflow import audit, categories, deadlines, engine
 from workflow.models import EstatePlan, IssuePhoto, RenovationIssue
 from workflow.renovation import WORKFLOW, initial_state_for
 
@@ -307,18 +307,7 @@ def _escalate_one(issue_id: int, now: datetime) -> str:
         issue = lock(RenovationIssue, issue_id)
         if issue is None or not issue.open or issue.due_at is None or issue.due_at >= now:
             return "at_top"
-        parent = issue.responsible_org.parent if issue.responsible_org is not None else None
-        if parent is None:
+        if deadlines.refer_to_parent(issue, issue.responsible_org, now, default_days=5) is None:
             return "at_top"
-        issue.responsible_org_id = parent.id
         issue.escalations += 1
-        days = issue.deadline_days(WORKFLOW.state(issue.state)) or 5
-        from workflow.calendar import add_working_days
-
-        issue.due_at = add_working_days(now, days)
-        engine.record_event(
-            issue, engine.SYSTEM, "overdue_escalation",
-            reason=_("Deadline passed: referred to %(org)s.", org=parent.name),
-            payload={"to_org": parent.id}, org_id=parent.id,
-        )
     return "raised_to_parent"
