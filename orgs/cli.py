@@ -1,4 +1,4 @@
-"""CLI: flask demo load, flask user create, flask roster import/export/template."""
+"""CLI: flask demo load, flask user create, flask roster import/export/template/run-jobs."""
 from __future__ import annotations
 
 import itertools
@@ -15,7 +15,7 @@ from core.db import write_transaction
 from core.errors import DomainError
 from core.extensions import db
 from orgs import demo, roster, services
-from orgs.models import Person
+from orgs.models import Person, RosterImport
 
 demo_cli = AppGroup("demo", help="Demo data.")
 user_cli = AppGroup("user", help="Accounts.")
@@ -51,7 +51,8 @@ def orgs_add_estate(code: str, org_code: str, name: str, address: str) -> None:
     except DomainError as err:
         raise click.ClickException(err.message) from None
     click.echo(f"added estate {code}")
-roster_cli = AppGroup("roster", help="Roster of an estate as .xlsx: import, export, blank template.")
+roster_cli = AppGroup("roster", help="Roster of an estate as .xlsx: import, export, blank template, "
+                                    "the web page's import jobs.")
 
 # The account the roster commands act as unless --as names another: the system
 # administrator that `flask demo load` creates (or `flask user create admin --role admin ...`).
@@ -157,6 +158,20 @@ def roster_export(estate_code: str, username: str, file: str) -> None:
 def roster_template(file: str) -> None:
     """Write the blank roster layout, with a sheet explaining each column, to FILE (.xlsx)."""
     _write_atomically(file, roster.write_template)
+
+
+@roster_cli.command("run-jobs")
+def roster_run_jobs() -> None:
+    """Run the imports uploaded on the roster page that are waiting, oldest first, and mark
+    those that stopped without finishing as failed. For a systemd timer or cron when the web
+    processes do not run imports themselves (ROSTER_IMPORTS_IN_THREAD = False)."""
+    stale = roster.fail_stale_jobs()
+    if stale:
+        click.echo(_("%(n)d roster imports that stopped without finishing were marked as failed.", n=stale))
+    for job_id in roster.run_queued_jobs():
+        job = db.session.get(RosterImport, job_id)
+        click.echo(_("Roster import %(id)d (%(file)s): %(summary)s", id=job.id, file=job.filename,
+                     summary=job.summary))
 
 
 def _write_atomically(path: str, write) -> None:

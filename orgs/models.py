@@ -315,3 +315,49 @@ class ApiToken(db.Model):
     revoked_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
 
     person: Mapped[Person] = relationship()
+
+
+class RosterImport(db.Model):
+    """A roster file uploaded on the web page, imported by a job outside the request
+    (orgs.roster.run_import_job). Its state lives here, so that any app process shows
+    the progress and a job whose process died is seen as interrupted.
+
+    The summary and the problems are stored as text in the language of the upload.
+    """
+
+    __tablename__ = "roster_import"
+    __table_args__ = (
+        CheckConstraint("status IN ('queued', 'running', 'done', 'failed')", name="status_known"),
+        CheckConstraint("phase IS NULL OR phase IN ('read', 'write')", name="phase_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    estate_id: Mapped[int] = mapped_column(ForeignKey("estate.id"), index=True)
+    # Who uploaded the file: the job acts as them.
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    filename: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))  # the file in core.storage
+    size: Mapped[int] = mapped_column(Integer)
+    locale: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(10), default="queued", index=True)
+    phase: Mapped[Optional[str]] = mapped_column(String(10))
+    rows_done: Mapped[int] = mapped_column(Integer, default=0)
+    rows_total: Mapped[Optional[int]] = mapped_column(Integer)
+    summary: Mapped[Optional[str]] = mapped_column(db.Text)
+    counts: Mapped[Optional[dict]] = mapped_column(db.JSON)
+    errors: Mapped[Optional[list]] = mapped_column(db.JSON)  # the first problems, as text
+    errors_total: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    started_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)  # the job's last sign of life
+    finished_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+
+    estate: Mapped[Estate] = relationship()
+    person: Mapped[Person] = relationship()
+
+    def state(self, stale_before: datetime) -> str:
+        """The status, or "stale" for a queued or running job without a sign of life since
+        `stale_before` (its process died, or no runner picks jobs up)."""
+        if self.status in ("queued", "running") and self.updated_at < stale_before:
+            return "stale"
+        return self.status
