@@ -154,3 +154,33 @@ def test_diagram_is_generated_from_the_definition(client, world):
     page = client.get("/help/workflow").get_data(as_text=True)
     assert "<svg" in page
     assert "楼院党小组审核" in page and "人民调解" in page
+
+
+def test_construction_page_takes_progress_reports_in_both_languages(client, auth, world, app):
+    """The progress form's label carries a percent sign, which the page's gettext
+    treats as a format: the page rendered a 500 for the construction company."""
+    from tests.workflow.helpers import fire
+    from tests.workflow.vote_helpers import end_notice_period, pass_vote
+
+    with app.app_context():
+        issue_id = raise_demand(world)
+        for username, trigger in (("group", "escalate"), ("grid", "escalate"), ("community", "include_in_plan"),
+                                  ("community", "start_consultation"), ("community", "open_vote")):
+            fire(username, issue_id, trigger)
+        pass_vote(issue_id)
+        end_notice_period(issue_id)
+        fire("community", issue_id, "start_construction")
+        version = issue(issue_id).version
+    auth.login("builder")
+    response = client.get(f"/issues/{issue_id}")
+    assert response.status_code == 200
+    assert "进度（%）" in response.get_data(as_text=True)
+    response = auth.post(f"/issues/{issue_id}/transitions",
+                         {"trigger": "report_progress", "version": version, "progress": "60"})
+    assert response.status_code == 302
+    auth.post("/language", {"locale": "en", "next": "/"})
+    response = client.get(f"/issues/{issue_id}")
+    assert response.status_code == 200
+    assert "Progress (%)" in response.get_data(as_text=True) and 'value="60"' in response.get_data(as_text=True)
+    with app.app_context():
+        assert (issue(issue_id).state, issue(issue_id).progress) == ("construction", 60)
