@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload
 
 from core import storage
 from core.db import lock, utcnow, write_transaction
-from core.errors import InvalidTransition, NotFound, ValidationError
+from core.errors import InvalidTransition, NotFound, StaleVersion, ValidationError
 from core.extensions import db
 from orgs import permissions
 from orgs.models import Building, Estate, Household, OrgNode, StairwellUnit
@@ -290,23 +290,36 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
     counts = {"escalated": 0, "raised_to_parent": 0, "at_top": 0}
     for issue_id in ids:
         outcome = _escalate_one(issue_id, now)
-        counts[outcome] += 1
+        if outcome:
+            counts[outcome] += 1
     return counts
 
 
-def _escalate_one(issue_id: int, now: datetime) -> str:
+def _overdue(issue: RenovationIssue | None, now: datetime) -> bool:
+    return issue is not None and issue.open and issue.due_at is not None and issue.due_at < now
+
+
+def _escalate_one(issue_id: int, now: datetime) -> str | None:
+    """Escalate one issue found overdue; None if it no longer is (someone acted on it,
+    or another sweep got there first), so that it is counted and escalated once."""
     issue = db.session.get(RenovationIssue, issue_id)
-    if issue is not None and WORKFLOW.allowed(issue, engine.SYSTEM, "escalate"):
+    if not _overdue(issue, now):
+        return None
+    if WORKFLOW.allowed(issue, engine.SYSTEM, "escalate"):
         try:
-            engine.fire(RenovationIssue, issue_id, "escalate", engine.SYSTEM, None,
+            # The version read above: if the issue moved meanwhile, the escalation is
+            # refused (StaleVersion) instead of sending it up a second level.
+            engine.fire(RenovationIssue, issue_id, "escalate", engine.SYSTEM, issue.version,
                         reason=_("Deadline passed: escalated automatically."))
             return "escalated"
+        except StaleVersion:
+            return None
         except (InvalidTransition, NotFound):
             return "at_top"
     with write_transaction():
         issue = lock(RenovationIssue, issue_id)
-        if issue is None or not issue.open or issue.due_at is None or issue.due_at >= now:
-            return "at_top"
+        if not _overdue(issue, now):
+            return None
         if deadlines.refer_to_parent(issue, issue.responsible_org, now, default_days=5) is None:
             return "at_top"
         issue.escalations += 1

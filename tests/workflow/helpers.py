@@ -26,3 +26,8 @@ def issue(issue_id: int) -> RenovationIssue:
 def fire(username: str, issue_id: int, trigger: str, **data):
     current = issue(issue_id)
     return services.fire_issue(person(username), issue_id, trigger, current.version, **data)
+
+
+def sweep_counts(output: str) -> dict[str, int]:
+    """`flask workflow sweep`'s line (`escalated: 1, raised_to_parent: 0, ...`) as a dict."""
+    return {key: int(value) for key, value in (part.split(": ") for part in output.strip().split(", "))}

@@ -13,7 +13,7 @@ from sqlalchemy import update
 from core.db import utcnow, write_transaction
 from core.extensions import db
 from tests.workflow.acceptance_helpers import finished_issue, inspection_of, pass_inspection, record, submit
-from tests.workflow.helpers import person
+from tests.workflow.helpers import person, sweep_counts
 from workflow import acceptance_services as acceptance
 from workflow import audit
 from workflow.acceptance import JointInspection
@@ -48,11 +48,6 @@ def make_overdue(app, inspection_id: int) -> None:
     with app.app_context(), write_transaction():
         db.session.execute(update(JointInspection).where(JointInspection.id == inspection_id)
                            .values(due_at=utcnow() - timedelta(hours=1)))
-
-
-def cli_counts(output: str) -> dict[str, int]:
-    """`escalated: 0, ..., inspection_at_top: 0` as a dict."""
-    return {key: int(value) for key, value in (part.split(": ") for part in output.strip().split(", "))}
 
 
 def test_an_inspection_overdue_in_signing_is_referred_to_the_street_with_a_fresh_deadline(app, world):
@@ -186,7 +181,7 @@ def test_flask_workflow_sweep_prints_the_inspection_counts(app, world, runner):
 
     first = runner.invoke(args=["workflow", "sweep"])
     assert first.exit_code == 0, first.output
-    counts = cli_counts(first.output)
+    counts = sweep_counts(first.output)
     assert (counts["inspection_escalated"], counts["inspection_at_top"]) == (1, 0)
     assert {"escalated", "raised_to_parent", "at_top", "dispatch_escalated"} <= set(counts)
     with app.app_context():
@@ -194,7 +189,7 @@ def test_flask_workflow_sweep_prints_the_inspection_counts(app, world, runner):
 
     second = runner.invoke(args=["workflow", "sweep"])
     assert second.exit_code == 0, second.output
-    again = cli_counts(second.output)
+    again = sweep_counts(second.output)
     assert (again["inspection_escalated"], again["inspection_at_top"]) == (0, 0)
     assert runner.invoke(args=["audit", "verify"]).exit_code == 0
 

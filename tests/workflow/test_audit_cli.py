@@ -7,7 +7,7 @@ from sqlalchemy import delete, func, select, text, update
 
 from core.db import utcnow, write_transaction
 from core.extensions import db
-from tests.workflow.helpers import fire, issue, raise_demand
+from tests.workflow.helpers import fire, issue, raise_demand, sweep_counts
 from workflow.audit import AuditEntry
 from workflow.models import RenovationIssue
 
@@ -97,7 +97,7 @@ def test_sweep_escalates_an_overdue_issue_one_level_as_system_once(app, runner, 
     make_overdue(app, issue_id)
     first = runner.invoke(args=["workflow", "sweep"])
     assert first.exit_code == 0, first.output
-    assert "escalated: 1" in first.output
+    assert sweep_counts(first.output)["escalated"] == 1
     with app.app_context():
         swept = issue(issue_id)
         assert (swept.state, swept.responsible_org.code, swept.version) == ("review_grid", "C1G1", 2)
@@ -108,7 +108,7 @@ def test_sweep_escalates_an_overdue_issue_one_level_as_system_once(app, runner, 
         assert last.reason
     second = runner.invoke(args=["workflow", "sweep"])
     assert second.exit_code == 0
-    assert "escalated: 0" in second.output
+    assert sweep_counts(second.output)["escalated"] == 0
     assert audit_count(app, issue_id) == 2
     assert runner.invoke(args=["audit", "verify"]).exit_code == 0
 
@@ -126,3 +126,41 @@ def test_sweep_refers_an_overdue_planned_item_to_the_parent_org(app, runner, wor
     entries = audit_count(app, issue_id)
     assert "raised_to_parent: 0" in runner.invoke(args=["workflow", "sweep"]).output
     assert audit_count(app, issue_id) == entries
+
+
+def test_two_sweeps_at_the_same_moment_escalate_an_issue_one_level_only(app, world, monkeypatch):
+    """Both sweeps find the issue overdue before either escalates it: the second one's
+    escalation is refused as stale instead of sending the issue up a second level."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from workflow import engine, services
+
+    with app.app_context():
+        issue_id = raise_demand(world)
+        db.session.remove()
+    make_overdue(app, issue_id)
+    both_read = threading.Barrier(2)
+    real_fire = engine.fire
+
+    def fire_when_both_have_read(*args, **kwargs):
+        both_read.wait(timeout=30)
+        return real_fire(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "fire", fire_when_both_have_read)
+
+    def sweep_in_own_context() -> dict[str, int]:
+        with app.app_context():
+            try:
+                return services.sweep()
+            finally:
+                db.session.remove()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = [future.result(timeout=60) for future in [pool.submit(sweep_in_own_context) for _ in range(2)]]
+    assert sorted(result["escalated"] for result in results) == [0, 1]
+    assert [result["at_top"] for result in results] == [0, 0]
+    with app.app_context():
+        swept = issue(issue_id)
+        assert (swept.state, swept.responsible_org.code, swept.version) == ("review_grid", "C1G1", 2)
+    assert audit_count(app, issue_id) == 2
