@@ -3,7 +3,7 @@
 SQLite: WAL journal, a busy timeout, foreign keys on, and write transactions that
 start with BEGIN IMMEDIATE so that two writers queue instead of losing an update
 (SQLAlchemy's with_for_update() emits nothing on SQLite). PostgreSQL: plain BEGIN;
-services lock rows with `lock()` (SELECT ... FOR UPDATE).
+services lock rows with `lock()` (SELECT ... FOR NO KEY UPDATE).
 """
 from __future__ import annotations
 
@@ -117,8 +117,11 @@ def in_write_transaction() -> bool:
 
 
 def lock(model: type[T], ident) -> T | None:
-    """Load one row for update inside write_transaction() (FOR UPDATE on PostgreSQL;
-    on SQLite the IMMEDIATE transaction already holds the database write lock)."""
+    """Load one row for update inside write_transaction() (FOR NO KEY UPDATE on
+    PostgreSQL; on SQLite the IMMEDIATE transaction already holds the database write
+    lock). NO KEY: writers of the row still wait for each other, but inserting a row
+    that refers to it (a photo of an issue, an import job of an estate) does not wait
+    for the transaction holding it - no service ever changes a primary key."""
     return db.session.scalars(_lock_statement(model, not is_sqlite()), {"ident": ident}).first()
 
 
@@ -129,4 +132,4 @@ def _lock_statement(model: type, for_update: bool):
     stmt = select(model).where(model.id == bindparam("ident")).execution_options(populate_existing=True)
     # OF the model's own table: PostgreSQL refuses FOR UPDATE over the nullable side of
     # an outer join, which a relationship loaded eagerly (lazy="joined") adds.
-    return stmt.with_for_update(of=model) if for_update else stmt
+    return stmt.with_for_update(of=model, key_share=True) if for_update else stmt
