@@ -40,6 +40,15 @@ def get(digest: str) -> bytes:
         return handle.read()
 
 
+def delete(digest: str) -> None:
+    """Remove the file stored under `digest` (nothing happens if there is none). The
+    caller makes sure nothing else still needs the same bytes."""
+    try:
+        os.unlink(_path(digest))
+    except FileNotFoundError:
+        return
+
+
 def exists(digest: str) -> bool:
     try:
         return os.path.exists(_path(digest))

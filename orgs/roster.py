@@ -1196,7 +1196,22 @@ def _finish(job_id: int, status: str, summary: str, report: Optional[ImportRepor
                       errors_total=report.errors_total)
     with write_transaction():
         _update_job(job_id, **values)
+    _release_file(job_id)
     return status
+
+
+def _release_file(job_id: int) -> None:
+    """Delete an ended job's uploaded file (names and phone numbers of residents are
+    kept no longer than the import needs them) unless a job still waiting or running
+    has the very same bytes. The row keeps the file's name, size and SHA-256."""
+    digest = db.session.scalar(select(RosterImport.sha256).where(RosterImport.id == job_id))
+    if digest is None:
+        return
+    waiting = db.session.scalar(select(func.count()).select_from(RosterImport).where(
+        RosterImport.sha256 == digest, RosterImport.status.in_((QUEUED, RUNNING))))
+    db.session.rollback()  # end the read: no transaction left open by a job runner
+    if not waiting:
+        storage.delete(digest)
 
 
 def run_import_job(job_id: int) -> Optional[str]:
@@ -1240,8 +1255,11 @@ def fail_stale_jobs() -> int:
         with force_locale(locale):
             message = stale_message()
         with write_transaction():
-            failed += _update_job(job_id, RosterImport.status.in_((QUEUED, RUNNING)), RosterImport.updated_at < before,
-                                  status=FAILED, summary=message, finished_at=utcnow())
+            ended = _update_job(job_id, RosterImport.status.in_((QUEUED, RUNNING)), RosterImport.updated_at < before,
+                                status=FAILED, summary=message, finished_at=utcnow())
+        if ended:
+            _release_file(job_id)
+        failed += ended
     return failed
 
 

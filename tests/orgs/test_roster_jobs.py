@@ -42,7 +42,8 @@ def jobs(app) -> list[dict]:
         return [
             {"id": job.id, "estate_id": job.estate_id, "person_id": job.person_id, "filename": job.filename,
              "sha256": job.sha256, "status": job.status, "summary": job.summary, "counts": job.counts,
-             "errors": job.errors, "errors_total": job.errors_total, "finished_at": job.finished_at}
+             "errors": job.errors, "errors_total": job.errors_total, "finished_at": job.finished_at,
+             "size": job.size}
             for job in db.session.scalars(select(RosterImport).order_by(RosterImport.id))
         ]
 
@@ -223,6 +224,28 @@ def test_a_job_whose_process_died_is_shown_interrupted_and_the_runner_fails_it(a
     [job] = jobs(app)
     assert job["status"] == "failed" and "已有15分钟没有进展" in job["summary"]
     assert "已有15分钟没有进展" in text(client.get(location))
+    with app.app_context():
+        assert not storage.exists(job["sha256"])  # the residents' data goes with the job
+
+
+def test_an_ended_job_keeps_no_copy_of_the_file_unless_a_waiting_job_has_the_same(app, auth, client, world):
+    """Names and phone numbers are kept as long as the import needs them: the file is
+    deleted when its job ends (imported or failed), the row keeps name, size and hash."""
+    auth.login("community")
+    good, bad = workbook_bytes(GOOD_ROWS), workbook_bytes([row(room="101", area="-1")])
+    queue(auth, world.estate_ids[0], good)
+    queue(auth, world.estate_ids[0], bad)
+    queue(auth, world.estate_ids[0], good)  # the same bytes, uploaded again while the first waits
+    first, failing, again = jobs(app)
+    with app.app_context():
+        assert roster.run_import_job(first["id"]) == "done"
+        assert storage.exists(first["sha256"])  # the third job still needs these bytes
+        assert roster.run_import_job(failing["id"]) == "failed"
+        assert not storage.exists(failing["sha256"])
+        assert roster.run_import_job(again["id"]) == "done"
+        assert not storage.exists(again["sha256"])
+    assert [(job["status"], job["sha256"], job["size"]) for job in jobs(app)] == [
+        ("done", first["sha256"], len(good)), ("failed", failing["sha256"], len(bad)), ("done", first["sha256"], len(good))]
 
 
 def test_a_job_runs_once(app, auth, world):
