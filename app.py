@@ -4,16 +4,17 @@ from __future__ import annotations
 import importlib
 import os
 
-from flask import Flask, current_app, has_request_context, jsonify, render_template, request, session
+from flask import Flask, current_app, has_request_context, jsonify, make_response, render_template, request, session
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core import config as settings
-from core.db import configure_engine
+from core.db import configure_engine, is_busy
 from core.errors import DomainError
 from core.extensions import babel, csrf, db, login_manager, migrate
 from core.nav import add_nav, nav_items
@@ -78,7 +79,7 @@ def register_extensions(app: Flask) -> None:
         importlib.import_module(module)
     db.init_app(app)
     with app.app_context():
-        configure_engine(db.engine)
+        configure_engine(db.engine, app.config["DB_LOCK_TIMEOUT_MS"])
     migrate.init_app(app, db, directory=os.path.join(HERE, "migrations"), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(
@@ -183,6 +184,18 @@ def register_error_handlers(app: Flask) -> None:
         }
         status = err.code or 500
         return error_response(status, "http_%d" % status, messages.get(status, err.description or ""))
+
+    @app.errorhandler(OperationalError)
+    def _database(err: OperationalError):
+        db.session.rollback()
+        if not is_busy(err):
+            app.logger.exception("database error")
+            return error_response(500, "server_error", _("Something went wrong on our side. Nothing was saved."))
+        app.logger.warning("database busy: %s", err.orig)
+        response = make_response(error_response(
+            503, "busy", _("The system is busy right now. Nothing was saved: please try again in a moment.")))
+        response.headers["Retry-After"] = "5"
+        return response
 
     @app.errorhandler(Exception)
     def _server(err: Exception):

@@ -17,6 +17,14 @@ def _bool(value: str | None, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _milliseconds(value: str | None, default: int) -> int:
+    if value is None or not value.strip():
+        return default
+    if not value.strip().isdigit():
+        raise RuntimeError(f"DB_LOCK_TIMEOUT_MS={value!r}: give a whole number of milliseconds")
+    return int(value)
+
+
 def normalise_database_url(url: str) -> str:
     """Accept the usual postgres:// spellings and route them to psycopg 3."""
     for prefix in ("postgres://", "postgresql://"):
@@ -43,6 +51,7 @@ def from_environment(instance_path: str) -> dict:
         "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), mode == "production"),
         "BEHIND_PROXY": _bool(env.get("BEHIND_PROXY"), False),
         "BABEL_DEFAULT_LOCALE": env.get("BABEL_DEFAULT_LOCALE", "zh_Hans_CN"),
+        "DB_LOCK_TIMEOUT_MS": _milliseconds(env.get("DB_LOCK_TIMEOUT_MS"), Defaults.DB_LOCK_TIMEOUT_MS),
     }
     return settings
 
@@ -51,6 +60,9 @@ class Defaults:
     """Values every deployment shares unless overridden."""
 
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # How long a statement waits for a lock held by another transaction before the
+    # request gives up with 503 "busy" (SQLite busy_timeout, PostgreSQL lock_timeout).
+    DB_LOCK_TIMEOUT_MS = 15000
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -27,8 +27,19 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
-def configure_engine(engine: Engine, busy_timeout_ms: int = 15000) -> None:
-    """Install the SQLite connection settings; a no-op for other backends."""
+def configure_engine(engine: Engine, lock_timeout_ms: int = 15000) -> None:
+    """Connection settings: how long a statement waits for a lock another transaction
+    holds before giving up (then the request answers 503 "busy", see app.py) on both
+    backends; SQLite's WAL journal, foreign keys and IMMEDIATE write transactions."""
+    if engine.dialect.name == "postgresql":
+
+        @event.listens_for(engine, "connect")
+        def _on_pg_connect(dbapi_connection, _record):
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute(f"SET lock_timeout = {int(lock_timeout_ms)}")
+            dbapi_connection.commit()
+
+        return
     if engine.dialect.name != "sqlite":
         return
 
@@ -39,7 +50,7 @@ def configure_engine(engine: Engine, busy_timeout_ms: int = 15000) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute(f"PRAGMA busy_timeout={int(lock_timeout_ms)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -47,6 +58,20 @@ def configure_engine(engine: Engine, busy_timeout_ms: int = 15000) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
         conn.exec_driver_sql("BEGIN IMMEDIATE" if _immediate.get() else "BEGIN")
+
+
+# SQLSTATEs of PostgreSQL that mean "another transaction is in the way", not a fault:
+# lock_not_available (lock_timeout), deadlock_detected, serialization_failure.
+_BUSY_SQLSTATES = frozenset({"55P03", "40P01", "40001"})
+
+
+def is_busy(error: BaseException) -> bool:
+    """Did a statement give up waiting for another transaction (SQLite's busy timeout,
+    PostgreSQL's lock_timeout or a deadlock)? Nothing was written; trying again helps."""
+    orig = getattr(error, "orig", error)
+    if getattr(orig, "sqlstate", None) in _BUSY_SQLSTATES:
+        return True
+    return "database is locked" in str(orig) or "database table is locked" in str(orig)
 
 
 def is_sqlite() -> bool:

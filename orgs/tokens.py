@@ -10,12 +10,14 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import joinedload
 
 from core.api import token_hash
-from core.db import lock, utcnow, write_transaction
+from core.db import is_busy, lock, utcnow, write_transaction
 from core.errors import NotFound, ValidationError
 from core.extensions import db
 from orgs.models import ApiToken, Membership, Person
@@ -100,12 +102,19 @@ def authenticate(secret: str) -> Person | None:
 
 
 def _record_use(token_id: int, now) -> None:
-    """Stamp last_used_at unless another request did so within the interval."""
+    """Stamp last_used_at unless another request did so within the interval. A courtesy
+    for the token's owner: if another transaction keeps the database busy, the request
+    goes on without it (a later use records it)."""
     cutoff = now - USE_RECORDING_INTERVAL
-    with write_transaction():
-        db.session.execute(
-            update(ApiToken)
-            .where(ApiToken.id == token_id, or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < cutoff))
-            .values(last_used_at=now)
-            .execution_options(synchronize_session=False)
-        )
+    try:
+        with write_transaction():
+            db.session.execute(
+                update(ApiToken)
+                .where(ApiToken.id == token_id, or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < cutoff))
+                .values(last_used_at=now)
+                .execution_options(synchronize_session=False)
+            )
+    except OperationalError as err:
+        if not is_busy(err):
+            raise
+        current_app.logger.info("token %d: use not recorded, database busy", token_id)
