@@ -86,3 +86,22 @@ def test_issue_page_and_api_word_the_timeline_alike(app, world, auth, client):
     assert [entry["trigger_label"] for entry in api] == ["提出", "上报上一级", "超期后自动上报"]
     assert all(entry.startswith(f"{row['trigger_label']} → {row['to_label']} ") for entry, row in zip(page, api))
     assert api[-1]["actor"]["name"] == "system" and page[-1].endswith("超过办理期限")
+
+
+def test_every_audit_entry_of_the_demo_has_words(app):
+    """No timeline shows a bare trigger name: every entry the demo data writes, in every
+    workflow, has a label of its own (a transition's or an event's)."""
+    import sqlalchemy as sa
+
+    from core.extensions import db
+    from orgs import demo
+    from workflow import audit
+
+    with app.app_context():
+        demo.load()
+        rows = db.session.execute(sa.select(audit.AuditEntry.subject_type, audit.AuditEntry.trigger).distinct()).all()
+        unlabelled = sorted({(subject_type, trigger) for subject_type, trigger in rows
+                             if str(audit._SUBJECT_MODELS[subject_type].workflow.event_label(trigger)) == trigger})
+    assert {subject_type for subject_type, _trigger in rows} >= {"renovation_issue", "joint_inspection",
+                                                                 "dispatch_assignment", "convention_version"}
+    assert unlabelled == []

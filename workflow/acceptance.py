@@ -597,6 +597,7 @@ TRANSITIONS = [
 EVENT_LABELS = {
     "open": _l("Inspection opened"),
     "overdue_escalation": _l("Referred up after the deadline passed"),
+    "record_signed": _l("Signed acceptance record issued"),
 }
 
 WORKFLOW = Workflow("joint_inspection", STATES, TRANSITIONS, initial="checking", event_labels=EVENT_LABELS)

@@ -148,7 +148,8 @@ VOTE_TRANSITIONS = [
     Transition("cancel", ("open",), "cancelled", "vote.close", _l("Cancel the vote"), reason=True,
                after=(_note_reason,), style="danger"),
 ]
-VOTE_WORKFLOW = Workflow("vote", VOTE_STATES, VOTE_TRANSITIONS, initial="open")
+VOTE_WORKFLOW = Workflow("vote", VOTE_STATES, VOTE_TRANSITIONS, initial="open",
+                         event_labels={"open": _l("Open the vote")})
 
 
 # --- models --------------------------------------------------------------------------
