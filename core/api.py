@@ -13,7 +13,7 @@ from flask import Blueprint, current_app, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from core.errors import Unauthorized
+from core.errors import Unauthorized, ValidationError
 from core.extensions import csrf
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -44,6 +44,48 @@ def ref(name: str) -> dict[str, str]:
 def json_content(description: str, body_schema: dict) -> dict[str, Any]:
     """A response (or request body) object whose JSON body follows `body_schema`."""
     return {"description": description, "content": {JSON: {"schema": body_schema}}}
+
+
+# --- checking JSON bodies (every package's API answers 422 with the same shape) -----------
+
+
+def invalid(errors: dict[str, str]) -> ValidationError:
+    """The 422 for the fields in `errors` (field -> message)."""
+    return ValidationError(_("Some information is missing or invalid."), fields=errors)
+
+
+def is_whole(value) -> bool:
+    """A JSON integer (JSON true/false are not numbers)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def text_field(body: dict, name: str, errors: dict, *, limit: int | None = None, required: bool = False) -> str:
+    """body[name] as text ("" when absent); a problem goes into `errors`."""
+    value = body.get(name)
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        errors[name] = _("Must be text.")
+        return ""
+    if required and not value.strip():
+        errors[name] = _("This field is required.")
+    elif limit is not None and len(value.strip()) > limit:
+        errors[name] = _("At most %(n)d characters.", n=limit)
+    return value
+
+
+def trigger_and_version(body: dict, workflow, errors: dict) -> tuple[str, int]:
+    """The `trigger` (one of the workflow's) and expected `version` of a transition request."""
+    trigger, version = body.get("trigger"), body.get("version")
+    if not isinstance(trigger, str) or not trigger:
+        errors["trigger"] = _("This field is required.")
+    elif trigger not in workflow.triggers():
+        errors["trigger"] = _("Unknown action: %(trigger)s.", trigger=trigger)
+    if version is None:
+        errors["version"] = _("This field is required.")
+    elif not is_whole(version):
+        errors["version"] = _("Must be a whole number.")
+    return trigger, version
 
 
 def token_hash(token: str) -> str:

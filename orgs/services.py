@@ -1,7 +1,6 @@
 """Services for the org tree, places and people. Each write is one transaction."""
 from __future__ import annotations
 
-from datetime import timedelta
 from decimal import Decimal
 
 from flask import current_app

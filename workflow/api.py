@@ -16,9 +16,9 @@ from typing import Any
 from flask import Response, jsonify, request, url_for
 from flask_babel import gettext as _
 
-from core.api import api, require_login
+from core.api import api, invalid, require_login, trigger_and_version
 from core.db import utcnow
-from core.errors import DomainError, InvalidTransition, ValidationError
+from core.errors import DomainError, InvalidTransition
 from core.extensions import db
 from workflow import api_spec, categories, services, timeline
 from workflow.engine import Transition
@@ -53,10 +53,6 @@ def json_object() -> dict:
     if not isinstance(body, dict):
         raise MalformedRequest(_("The request body must be a JSON object."))
     return body
-
-
-def _invalid(errors: dict[str, str]) -> ValidationError:
-    return ValidationError(_("Some information is missing or invalid."), fields=errors)
 
 
 def _int_arg(name: str, default: int, low: int, high: int, errors: dict) -> int:
@@ -105,7 +101,7 @@ def issue_filter_from_args() -> services.IssueFilter:
         per_page=_int_arg("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE, errors),
     )
     if errors:
-        raise _invalid(errors)
+        raise invalid(errors)
     return f
 
 
@@ -138,15 +134,7 @@ def _place(body: dict, errors: dict) -> tuple[str, int]:
 def _transition_data(body: dict) -> tuple[str, int, dict[str, str]]:
     """trigger, expected version and the remaining data (as text, like a form sends it)."""
     errors: dict[str, str] = {}
-    trigger, version = body.get("trigger"), body.get("version")
-    if not isinstance(trigger, str) or not trigger:
-        errors["trigger"] = _("This field is required.")
-    elif trigger not in WORKFLOW.triggers():
-        errors["trigger"] = _("Unknown action: %(trigger)s.", trigger=trigger)
-    if version is None:
-        errors["version"] = _("This field is required.")
-    elif not isinstance(version, int) or isinstance(version, bool):
-        errors["version"] = _("Must be a whole number.")
+    trigger, version = trigger_and_version(body, WORKFLOW, errors)
     data = {}
     for key, value in body.items():
         if key in ("trigger", "version") or value is None:
@@ -158,7 +146,7 @@ def _transition_data(body: dict) -> tuple[str, int, dict[str, str]]:
         else:
             data[key] = str(value)
     if errors:
-        raise _invalid(errors)
+        raise invalid(errors)
     return trigger, version, data
 
 
@@ -271,7 +259,7 @@ def create_issue() -> tuple[Response, int, dict[str, str]]:
     text = _text_fields(body, ("title", "description", "category", "subcategory"), errors)
     kind, ident = _place(body, errors)
     if errors:
-        raise _invalid(errors)
+        raise invalid(errors)
     issue = services.raise_issue(actor, place_kind=kind, place_id=ident, **text)
     location = url_for("api.get_issue", issue_id=issue.id)
     return jsonify(issue_detail(issue, actor, utcnow())), 201, {"Location": location}

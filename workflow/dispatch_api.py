@@ -17,7 +17,7 @@ from flask import Response, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from core.api import api, require_login
+from core.api import api, invalid, is_whole, require_login, text_field, trigger_and_version
 from core.db import utcnow
 from core.errors import InvalidTransition, ValidationError
 from core.extensions import db
@@ -53,10 +53,6 @@ STATUS_LABELS = {
 # --- input ----------------------------------------------------------------------
 
 
-def _invalid(errors: dict[str, str]) -> ValidationError:
-    return ValidationError(_("Some information is missing or invalid."), fields=errors)
-
-
 def _int_arg(name: str, default: int, high: int, errors: dict) -> int:
     raw = request.args.get(name)
     if raw is None:
@@ -71,29 +67,11 @@ def _int_arg(name: str, default: int, high: int, errors: dict) -> int:
     return value
 
 
-def _whole(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _text(body: dict, name: str, limit: int, errors: dict, required: bool = False) -> str:
-    value = body.get(name)
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        errors[name] = _("Must be text.")
-        return ""
-    if required and not value.strip():
-        errors[name] = _("This field is required.")
-    elif len(value.strip()) > limit:
-        errors[name] = _("At most %(n)d characters.", n=limit)
-    return value
-
-
 def _optional_id(body: dict, name: str, errors: dict) -> int | None:
     value = body.get(name)
     if value is None:
         return None
-    if not _whole(value) or value < 1:
+    if not is_whole(value) or value < 1:
         errors[name] = _("Must be a whole number.")
         return None
     return value
@@ -103,8 +81,8 @@ def _launch_data(body: dict) -> dict[str, Any]:
     """The launch form's checks: a title, a known kind, the launching org unit."""
     errors: dict[str, str] = {}
     data = {
-        "title": _text(body, "title", TITLE_MAX, errors, required=True),
-        "body": _text(body, "body", BODY_MAX, errors),
+        "title": text_field(body, "title", errors, limit=TITLE_MAX, required=True),
+        "body": text_field(body, "body", errors, limit=BODY_MAX),
         "kind": body.get("kind"),
         "origin_org_id": body.get("origin_org_id"),
         "estate_id": _optional_id(body, "estate_id", errors),
@@ -114,36 +92,28 @@ def _launch_data(body: dict) -> dict[str, Any]:
         errors["kind"] = _("Choose the kind of task.")
     if data["origin_org_id"] is None:
         errors["origin_org_id"] = _("This field is required.")
-    elif not _whole(data["origin_org_id"]):
+    elif not is_whole(data["origin_org_id"]):
         errors["origin_org_id"] = _("Must be a whole number.")
     if errors:
-        raise _invalid(errors)
+        raise invalid(errors)
     return data
 
 
 def _figure(value) -> bool:
-    return _whole(value) or isinstance(value, str)
+    return is_whole(value) or isinstance(value, str)
 
 
 def _transition_data(body: dict) -> tuple[str, int, dict[str, Any]]:
     """trigger, expected version and the data the transition takes: a reason, and for
     "complete" the households reached and the consents per stairwell unit."""
     errors: dict[str, str] = {}
-    trigger, version = body.get("trigger"), body.get("version")
-    if not isinstance(trigger, str) or not trigger:
-        errors["trigger"] = _("This field is required.")
-    elif trigger not in WORKFLOW.triggers():
-        errors["trigger"] = _("Unknown action: %(trigger)s.", trigger=trigger)
-    if version is None:
-        errors["version"] = _("This field is required.")
-    elif not _whole(version):
-        errors["version"] = _("Must be a whole number.")
+    trigger, version = trigger_and_version(body, WORKFLOW, errors)
     data: dict[str, Any] = {}
     for key, value in body.items():
         if key in ("trigger", "version") or value is None:
             continue
         if key == "reason":
-            data[key] = _text(body, key, REASON_MAX, errors)
+            data[key] = text_field(body, key, errors, limit=REASON_MAX)
         elif key == "reached":
             if not _figure(value):
                 errors[key] = _("Must be a whole number.")
@@ -155,7 +125,7 @@ def _transition_data(body: dict) -> tuple[str, int, dict[str, Any]]:
         else:
             errors[key] = _("Unknown field.")
     if errors:
-        raise _invalid(errors)
+        raise invalid(errors)
     return trigger, version, data
 
 
@@ -315,7 +285,7 @@ def list_dispatches() -> Response:
     page = _int_arg("page", 1, 2**31 - 1, errors)
     per_page = _int_arg("per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE, errors)
     if errors:
-        raise _invalid(errors)
+        raise invalid(errors)
     rows, total = services.list_dispatches(actor, page=page, per_page=per_page)
     status = services.statuses([row.dispatch.id for row in rows])
     pages = max(1, math.ceil(total / per_page))
@@ -356,7 +326,7 @@ def awaiting_assignments() -> Response:
     errors: dict[str, str] = {}
     limit = _int_arg("limit", 100, MAX_AWAITING, errors)
     if errors:
-        raise _invalid(errors)
+        raise invalid(errors)
     now = utcnow()
     items = []
     for assignment in services.awaiting(actor, limit=limit):

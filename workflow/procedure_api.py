@@ -15,7 +15,7 @@ from typing import Any
 from flask import jsonify, request
 from flask_babel import gettext as _
 
-from core.api import api, require_login
+from core.api import api, invalid, require_login, text_field
 from core.errors import DomainError, ValidationError
 from workflow import consultation, notice, tally, voting
 from workflow.procedure_api_spec import register_spec
@@ -59,21 +59,9 @@ def _int(data: dict, name: str, errors: dict, required: bool = True) -> int | No
     return value
 
 
-def _text(data: dict, name: str, errors: dict, required: bool = False) -> str:
-    value = data.get(name)
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        errors[name] = _("Must be text.")
-        return ""
-    if required and not value.strip():
-        errors[name] = _("This field is required.")
-    return value
-
-
 def _raise(errors: dict) -> None:
     if errors:
-        raise ValidationError(_("Some information is missing or invalid."), fields=errors)
+        raise invalid(errors)
 
 
 def iso(value: datetime | date | None) -> str | None:
@@ -145,15 +133,15 @@ def _options(data: dict, errors: dict) -> voting.VoteOptions:
         else:
             kind, scope_id = scope["kind"], _int(scope, "id", errors)
     closes_on = voting.optional_date(data.get("closes_on"), "closes_on", errors)
-    return voting.VoteOptions(kind, scope_id, _text(data, "rule", errors) or None,
-                              _text(data, "title", errors) or None, closes_on)
+    return voting.VoteOptions(kind, scope_id, text_field(data, "rule", errors) or None,
+                              text_field(data, "title", errors) or None, closes_on)
 
 
 @api.route("/votes", methods=["POST"])
 def open_vote():
     actor = require_login()
     data, errors = body(), {}
-    target_type = _text(data, "target_type", errors, required=True)
+    target_type = text_field(data, "target_type", errors, required=True)
     target_id = _int(data, "target_id", errors)
     version = _int(data, "version", errors, required=False)
     options = _options(data, errors)
@@ -204,8 +192,8 @@ def _paper_entries(data: dict) -> list[voting.PaperBallot]:
             continue
         inner: dict[str, str] = {}
         household_id = _int(row, "household_id", inner)
-        entries.append(voting.PaperBallot(household_id or 0, row.get("choice"), _text(row, "evidence_ref", inner),
-                                          _text(row, "channel", inner) or "paper"))
+        entries.append(voting.PaperBallot(household_id or 0, row.get("choice"), text_field(row, "evidence_ref", inner),
+                                          text_field(row, "channel", inner) or "paper"))
         errors.update({f"ballots[{index}].{key}": value for key, value in inner.items()})
     _raise(errors)
     return entries
@@ -223,8 +211,8 @@ def close_vote(vote_id: int):
     actor = require_login()
     data, errors = body(), {}
     version = _int(data, "version", errors)
-    on_failure = _text(data, "on_failure", errors) or "revise"
-    reason = _text(data, "reason", errors)
+    on_failure = text_field(data, "on_failure", errors) or "revise"
+    reason = text_field(data, "reason", errors)
     _raise(errors)
     vote = voting.close_vote(actor, vote_id, version, on_failure=on_failure, reason=reason)
     return jsonify({**vote_json(vote), "result": result_json(vote, voting.stored_result(vote))})
@@ -235,7 +223,7 @@ def cancel_vote(vote_id: int):
     actor = require_login()
     data, errors = body(), {}
     version = _int(data, "version", errors)
-    reason = _text(data, "reason", errors, required=True)
+    reason = text_field(data, "reason", errors, required=True)
     _raise(errors)
     return jsonify(vote_json(voting.cancel_vote(actor, vote_id, version, reason)))
 
@@ -276,7 +264,7 @@ def get_notice(notice_id: int):
 def file_objection(notice_id: int):
     actor = require_login()
     data, errors = body(), {}
-    text = _text(data, "body", errors)
+    text = text_field(data, "body", errors)
     _raise(errors)
     return jsonify(objection_json(notice.file_objection(actor, notice_id, text), actor)), 201
 
@@ -285,7 +273,7 @@ def file_objection(notice_id: int):
 def answer_objection(objection_id: int):
     actor = require_login()
     data, errors = body(), {}
-    text = _text(data, "answer", errors)
+    text = text_field(data, "answer", errors)
     _raise(errors)
     return jsonify(objection_json(notice.answer_objection(actor, objection_id, text), actor))
 
@@ -327,13 +315,13 @@ def _participants(data: dict, errors: dict) -> tuple[tuple[str, str], ...]:
 def record_meeting():
     actor = require_login()
     data, errors = body(), {}
-    target_type = _text(data, "target_type", errors, required=True)
+    target_type = text_field(data, "target_type", errors, required=True)
     target_id = _int(data, "target_id", errors)
     held_on = voting.optional_date(data.get("held_on"), "held_on", errors)
     record = consultation.MeetingRecord(
-        kind=_text(data, "kind", errors), held_on=held_on, place=_text(data, "place", errors),
-        agenda=_text(data, "agenda", errors), minutes=_text(data, "minutes", errors),
-        decisions=_text(data, "decisions", errors), participants=_participants(data, errors),
+        kind=text_field(data, "kind", errors), held_on=held_on, place=text_field(data, "place", errors),
+        agenda=text_field(data, "agenda", errors), minutes=text_field(data, "minutes", errors),
+        decisions=text_field(data, "decisions", errors), participants=_participants(data, errors),
     )
     _raise(errors)
     meeting = consultation.record_meeting(actor, target_type, target_id, record)
@@ -350,9 +338,9 @@ def get_meeting(meeting_id: int):
 def add_comment():
     actor = require_login()
     data, errors = body(), {}
-    target_type = _text(data, "target_type", errors, required=True)
+    target_type = text_field(data, "target_type", errors, required=True)
     target_id = _int(data, "target_id", errors)
-    text = _text(data, "body", errors)
+    text = text_field(data, "body", errors)
     _raise(errors)
     return jsonify(comment_json(consultation.add_comment(actor, target_type, target_id, text))), 201
 
@@ -361,7 +349,7 @@ def add_comment():
 def answer_comment(comment_id: int):
     actor = require_login()
     data, errors = body(), {}
-    text = _text(data, "answer", errors)
+    text = text_field(data, "answer", errors)
     _raise(errors)
     return jsonify(comment_json(consultation.answer_comment(actor, comment_id, text)))
 

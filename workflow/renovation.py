@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 
 from core.errors import ValidationError
 from core.extensions import db
