@@ -18,7 +18,7 @@ from core.db import configure_engine, is_busy
 from core.errors import DomainError
 from core.extensions import babel, csrf, db, login_manager, migrate
 from core.nav import add_nav, nav_items
-from workflow import policy
+from rules import policy
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -64,14 +64,14 @@ def select_locale() -> str:
 
 
 MODEL_MODULES = (
-    "orgs.models", "workflow.audit", "workflow.models", "workflow.voting", "workflow.notice", "workflow.consultation",
-    "workflow.dispatch",
+    "orgs.models", "workflow.audit", "issues.models", "procedures.voting", "procedures.notice", "procedures.consultation",
+    "dispatch.models",
     "conventions.models",
-    "documents.models", "workflow.acceptance",
+    "documents.models", "acceptance.models",
 )
-API_MODULES: tuple[str, ...] = ("workflow.api", "conventions.api", "workflow.procedure_api", "workflow.dispatch_api")
+API_MODULES: tuple[str, ...] = ("issues.api", "conventions.api", "procedures.api", "dispatch.api")
 # Modules that add demo data loaders (orgs.demo.add_loader) run after the org tree.
-DEMO_MODULES = ("workflow.demo", "conventions.demo", "workflow.acceptance_demo")
+DEMO_MODULES = ("issues.demo", "conventions.demo", "acceptance.demo")
 
 
 def register_extensions(app: Flask) -> None:
@@ -108,10 +108,10 @@ def register_blueprints(app: Flask) -> None:
     from orgs.roster_views import bp as roster_bp
     from orgs.token_views import bp as tokens_bp
     from orgs.views import bp as orgs_bp
-    from workflow.acceptance_views import bp as acceptance_bp
-    from workflow.views import bp as issues_bp
-    from workflow.dispatch_views import bp as dispatch_bp
-    from workflow.procedure_views import bp as procedures_bp
+    from acceptance.views import bp as acceptance_bp
+    from issues.views import bp as issues_bp
+    from dispatch.views import bp as dispatch_bp
+    from procedures.views import bp as procedures_bp
 
     from core.api import api
 

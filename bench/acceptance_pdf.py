@@ -3,7 +3,7 @@
 Run from the project root: ``.venv/bin/python bench/acceptance_pdf.py``. A scratch SQLite
 database gets the demo data in a separate process (`flask db upgrade`, `flask demo load`),
 so this process starts cold. The demo's accepted inspection is given 60 checklist items,
-then its record is issued again and again by workflow.acceptance_record.issue_record:
+then its record is issued again and again by acceptance.record.issue_record:
 loading the inspection, the Chinese context, WeasyPrint rendering, the community
 committee's signature and the street committee's incremental countersignature (keys
 decrypted from the database), storage under the content hash and the short linking
@@ -47,7 +47,7 @@ def add_items(inspection_id: int) -> None:
     from core.db import write_transaction
     from core.extensions import db
     from documents.samples import sample_checklist
-    from workflow.acceptance import InspectionCheck, InspectionItem, JointInspection
+    from acceptance.models import InspectionCheck, InspectionItem, JointInspection
 
     with write_transaction():
         inspection = db.session.get(JointInspection, inspection_id)
@@ -64,8 +64,8 @@ def issue_again(inspection_id: int) -> tuple[float, float, bytes]:
     from core.db import write_transaction
     from core.extensions import db
     from documents import services as documents
-    from workflow.acceptance import JointInspection
-    from workflow.acceptance_record import issue_record
+    from acceptance.models import JointInspection
+    from acceptance.record import issue_record
 
     with write_transaction():
         db.session.get(JointInspection, inspection_id).record_document_id = None
@@ -92,7 +92,7 @@ def main() -> int:
         from documents import services as documents
         from pyhanko.pdf_utils.reader import PdfFileReader
         from sqlalchemy import select
-        from workflow.acceptance import JointInspection
+        from acceptance.models import JointInspection
 
         app = create_app()
         with app.app_context():

@@ -81,8 +81,8 @@ def _households(estate_id: int, units, households: int, rng: random.Random) -> N
 
 
 def open_estate_vote(estate_id: int, officer_id: int) -> tuple[int, float]:
-    from workflow import voting
-    from workflow.services import plan_for
+    from procedures import voting
+    from issues.services import plan_for
     from orgs.models import Estate
 
     with write_transaction():
@@ -96,7 +96,7 @@ def cast_all(vote_id: int, rng: random.Random) -> dict[str, float]:
     """One ballot per owner, each as its own request would: load the person (as Flask-Login
     does), cast, end the session. Returns the count, wall and CPU time inside
     voting.cast_ballot, and the wall time including the person's loading."""
-    from workflow import voting
+    from procedures import voting
 
     owner_ids = db.session.scalars(select(Person.id).where(Person.username.like("owner%")).order_by(Person.id)).all()
     db.session.remove()
@@ -116,7 +116,7 @@ def cast_all(vote_id: int, rng: random.Random) -> dict[str, float]:
 
 def time_tally(vote_id: int, runs: int) -> tuple[float, float, object]:
     """Median wall and CPU milliseconds of counting from the stored snapshot and ballots."""
-    from workflow import voting
+    from procedures import voting
 
     walls, cpus, result = [], [], None
     for _ in range(runs):

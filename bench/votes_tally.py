@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from workflow.tally import (  # noqa: E402
+from rules.tally import (  # noqa: E402
     OWNERS_MAJOR,
     Choice,
     OwnerUnit,

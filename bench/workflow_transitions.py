@@ -17,7 +17,7 @@
     (grid worker and community officer in turn). Target, each: >= 800
     transitions/s, p99 <= 30 ms.
 (c) Worklist: 1,000,000 generated issues over ~10,000 org nodes, server time of
-    workflow.services.list_issues(queue="mine") for a grid worker and for a
+    issues.services.list_issues(queue="mine") for a grid worker and for a
     community officer, on SQLite and PostgreSQL. Target: <= 30 ms.
 
 Run:  .venv/bin/python bench/workflow_transitions.py [--parts abc] [--issues 1000000]
@@ -271,8 +271,8 @@ def _responsible(building: Building, level: str | None) -> int | None:
 
 def issue_row(issue_id: int, building: Building, state_name: str, raised_by: int, now: datetime,
               rng: random.Random) -> dict:
-    from workflow.policy import DEFAULT_DEADLINES
-    from workflow.renovation import WORKFLOW
+    from rules.policy import DEFAULT_DEADLINES
+    from issues.renovation import WORKFLOW
 
     state = WORKFLOW.state(state_name)
     entered = now - timedelta(seconds=rng.randint(0, 40 * 86400))
@@ -345,7 +345,7 @@ class Loop:
 
 def _place_issue(world: World, state: str, index: int) -> int:
     """An issue inserted directly in `state` (its audit chain starts with the first fire)."""
-    from workflow.models import RenovationIssue
+    from issues.models import RenovationIssue
 
     building = world.buildings[0]
     with write_transaction():
@@ -360,7 +360,7 @@ def fire_progress_loop(world: World) -> Callable[[int, Clock], None]:
     """The construction company reports progress (construction → construction)."""
     from orgs.models import Person
     from workflow.engine import fire
-    from workflow.models import RenovationIssue
+    from issues.models import RenovationIssue
 
     loop = Loop(_place_issue(world, "construction", 1), version=1)
 
@@ -381,7 +381,7 @@ def fire_review_loop(world: World) -> Callable[[int, Clock], None]:
     the deadline change each time)."""
     from orgs.models import Person
     from workflow.engine import fire
-    from workflow.models import RenovationIssue
+    from issues.models import RenovationIssue
 
     loop = Loop(_place_issue(world, "review_grid", 2), version=1)
 
@@ -435,7 +435,7 @@ def bare_loop(world: World, orm_read: bool = False, level_change: bool = False,
     session and acting person loaded first (not timed; the same people as there).
     Otherwise the statements run back to back with nothing in between."""
     from workflow.audit import AuditEntry
-    from workflow.models import RenovationIssue
+    from issues.models import RenovationIssue
 
     issues, entries = RenovationIssue.__table__, AuditEntry.__table__
     loop = Loop(_place_issue(world, "review_grid" if level_change else "construction", 5 if orm_read else 3),
@@ -501,7 +501,7 @@ def bare_orm_loop(world: World) -> Callable[[int, Clock], None]:
     """The same three statements written as plain ORM code, as a service without the
     engine would: load the row for update, change it, add the audit entry, commit."""
     from workflow.audit import AuditEntry
-    from workflow.models import RenovationIssue
+    from issues.models import RenovationIssue
 
     loop = Loop(_place_issue(world, "construction", 4), version=1)
     builder, org_id = world.people["builder"], world.buildings[0].community_id
@@ -791,7 +791,7 @@ def _check_chain(url: str) -> None:
 
 def _worklist_times(username: str, person_id: int, runs: int) -> tuple[float, float, int]:
     from orgs.models import Person
-    from workflow import services
+    from issues import services
 
     timings = []
     total = 0
@@ -810,7 +810,7 @@ def _worklist_times(username: str, person_id: int, runs: int) -> tuple[float, fl
 
 def _explain(person_id: int) -> str:
     from orgs.models import Person
-    from workflow import services
+    from issues import services
 
     actor = db.session.get(Person, person_id)
     stmt = services.issue_query(actor, services.IssueFilter(queue="mine"))

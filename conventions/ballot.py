@@ -1,8 +1,8 @@
-"""A ballot of the households (workflow.voting) as the vote on a convention version.
+"""A ballot of the households (procedures.voting) as the vote on a convention version.
 
 The vote on a version can be decided two ways. A residents' meeting held in person
 is recorded with the counts from its minutes (record_vote, conventions/vote.py).
-Or the community opens a ballot through workflow.voting (open_ballot here, or the
+Or the community opens a ballot through procedures.voting (open_ballot here, or the
 generic "open a vote" page of the procedures): an electorate snapshot of the scope's
 households, ballots online, on paper or door to door, the count when it closes. Once
 the ballot is closed, take_ballot_result moves the version on by its result: passed →
@@ -22,10 +22,10 @@ from conventions.models import ConventionVersion
 from core.db import utcnow
 from core.errors import ValidationError
 from core.extensions import db
-from workflow import voting
+from procedures import voting
 from workflow.audit import AuditEntry
-from workflow.calendar import LOCAL
-from workflow.subjects import Target, register_target, resolve
+from rules.calendar import LOCAL
+from procedures.subjects import Target, register_target, resolve
 
 TARGET = "convention_version"
 

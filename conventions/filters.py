@@ -8,7 +8,7 @@ from markupsafe import Markup, escape
 
 from conventions import diff
 from conventions.numerals import article_label
-from workflow import tally
+from rules import tally
 
 
 def rule_title(name: str) -> str:

@@ -16,8 +16,9 @@ from conventions.models import ConventionComment, ConventionVersion
 from core.db import utcnow
 from core.errors import ValidationError
 from core.extensions import db
-from workflow import engine, tally
-from workflow.calendar import LOCAL
+from rules import tally
+from workflow import engine
+from rules.calendar import LOCAL
 
 MAX_REFERENCE = 120
 

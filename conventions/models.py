@@ -35,13 +35,14 @@ from core.db import utcnow
 from core.extensions import db
 from core.types import PathColumnType
 from orgs.models import Building, Estate, Household, OrgNode, Person, StairwellUnit
-from workflow import audit, tally
+from rules import tally
+from workflow import audit
 from workflow.engine import WorkflowSubject
 
 KINDS = ("residents_convention", "ebike_shed", "management_rules", "other")
 SCOPE_KINDS = ("community", "estate", "building")
 
-# What a convention decides, for the voting rule (workflow.tally.default_rule_for):
+# What a convention decides, for the voting rule (rules.tally.default_rule_for):
 # the residents' convention is adopted by the residents' meeting (Organisation Law
 # Art. 15); building an e-bike shed on common land changes the use of common parts
 # (Civil Code Art. 278 item 8: three-quarters rule); management rules and other
@@ -312,5 +313,5 @@ def result_from_dict(data: dict) -> tally.TallyResult:
                              checks=checks, passed=bool(data["passed"]), **areas, **heads)
 
 
-# Convention versions are targets of workflow.voting ballots (registered on import).
+# Convention versions are targets of procedures.voting ballots (registered on import).
 from conventions import ballot as _ballot  # noqa: E402,F401

@@ -21,7 +21,8 @@ from core.db import lock, write_transaction
 from core.extensions import db
 from documents import services as documents
 from documents.pdf import render_template_pdf
-from workflow import audit, tally
+from rules import tally
+from workflow import audit
 
 TEMPLATE = "pdf/convention.html"
 KIND = "convention_version"

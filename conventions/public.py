@@ -20,7 +20,7 @@ from core.errors import NotFound
 from core.extensions import db
 from documents import services as documents
 from orgs.models import Estate, OrgNode
-from workflow import tally
+from rules import tally
 
 bp = Blueprint("public", __name__, url_prefix="/conventions")
 filters.install(bp)

@@ -4,7 +4,7 @@ the meeting record, the decision from the rule's exact thresholds.
 A residents' convention is decided by the residents' meeting (Organisation Law
 Arts. 9 and 15); an e-bike shed built on common land and management rules are
 owners' joint decisions (Civil Code Art. 278). The city's policy may name other
-rules (workflow.tally.default_rule_for). The officer enters what the meeting record
+rules (rules.tally.default_rule_for). The officer enters what the meeting record
 says: how many are entitled, and how many agreed, disagreed or abstained (with the
 exclusive areas for owners' votes); participation is their sum, and the decision is
 computed here, never typed in.
@@ -22,8 +22,8 @@ from sqlalchemy import select
 from core.errors import ValidationError
 from core.extensions import db
 from orgs.models import Household, HouseholdPerson
-from workflow import tally
-from workflow.policy import voting_city
+from rules import tally
+from rules.policy import voting_city
 
 _EXACT = decimal.Context(prec=200, traps=[decimal.Inexact, decimal.Rounded, decimal.InvalidOperation])
 CHOICES = ("agree", "disagree", "abstain")
@@ -31,7 +31,7 @@ MAX_AREA = Decimal("100000000")
 
 
 def city() -> str:
-    """The voting policy (workflow/tally.py) of the configured city."""
+    """The voting policy (rules/tally.py) of the configured city."""
     return voting_city()
 
 
@@ -153,7 +153,7 @@ def failure_text(result: tally.TallyResult) -> str:
 def roster_electorate(convention, rule: tally.Rule) -> tuple[int, Decimal]:
     """Who the roster says is entitled in the convention's scope: (heads, exclusive area).
 
-    Owners are counted by the Supreme People's Court rules (workflow.tally); the
+    Owners are counted by the Supreme People's Court rules (rules.tally); the
     residents' meeting as one representative per household with an adult."""
     rows = db.session.execute(
         select(Household.id, Household.area, Household.unsold, Household.adult_count)

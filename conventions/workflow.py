@@ -79,7 +79,7 @@ def _callback(name: str):
 
 
 def _ballot(name: str):
-    """A condition or callback of conventions/ballot.py (a ballot through workflow.voting)."""
+    """A condition or callback of conventions/ballot.py (a ballot through procedures.voting)."""
     def call(version, ctx):
         from conventions import ballot
 

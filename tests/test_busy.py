@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from app import create_app
 from core.extensions import db
 from tests.conftest import BACKEND, BASE_CONFIG, PG_ENGINE_OPTIONS
-from tests.workflow.helpers import issue, raise_demand
-from tests.workflow.test_api import bearer
-from workflow.models import RenovationIssue
+from tests.issues.helpers import issue, raise_demand
+from tests.issues.test_api import bearer
+from issues.models import RenovationIssue
 
 
 def impatient_app(database_url: str, tmp_path):

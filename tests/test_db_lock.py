@@ -30,8 +30,8 @@ def test_lock_answers_none_for_a_missing_row(app, world):
 def test_a_locked_row_may_be_referred_to_but_not_locked_again(app, world):
     """FOR NO KEY UPDATE: while fire() holds an issue, another transaction may add a
     photo referring to it at once, but a second lock on the issue waits."""
-    from tests.workflow.helpers import raise_demand
-    from workflow.models import IssuePhoto, RenovationIssue
+    from tests.issues.helpers import raise_demand
+    from issues.models import IssuePhoto, RenovationIssue
 
     with app.app_context():
         issue_id = raise_demand(world)

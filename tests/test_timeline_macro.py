@@ -6,9 +6,9 @@ import re
 
 from conventions import services as convention_services
 from tests.conventions import helpers as conventions
-from tests.workflow.helpers import fire, raise_demand
-from tests.workflow.test_dispatch import assignment, launch, member_units, pass_down_to_member
-from workflow import dispatch_services
+from tests.issues.helpers import fire, raise_demand
+from tests.dispatch.test_dispatch import assignment, launch, member_units, pass_down_to_member
+from dispatch import services as dispatch_services
 
 TIMELINE = re.compile(r'<ol class="timeline">(.*?)</ol>', re.S)
 ITEM = re.compile(r"<li>(.*?)</li>", re.S)
@@ -71,7 +71,7 @@ def test_issue_page_and_api_word_the_timeline_alike(app, world, auth, client):
     an event that is not a transition (referred up after the deadline) included."""
     from core.db import lock, write_transaction
     from workflow import engine
-    from workflow.models import RenovationIssue
+    from issues.models import RenovationIssue
 
     with app.app_context():
         issue_id = raise_demand(world)

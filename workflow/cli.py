@@ -32,9 +32,9 @@ def audit_verify() -> None:
 def workflow_sweep() -> None:
     """Escalate overdue items one level up (run it from cron; idempotent): renovation
     issues, dispatch assignments and joint inspections."""
-    from workflow.acceptance_services import sweep as sweep_inspections
-    from workflow.dispatch_services import sweep as sweep_dispatches
-    from workflow.services import sweep
+    from acceptance.services import sweep as sweep_inspections
+    from dispatch.services import sweep as sweep_dispatches
+    from issues.services import sweep
 
     counts = sweep()
     counts.update(sweep_dispatches())

@@ -3,7 +3,7 @@ moves it on (a renovation issue outside the review states, a joint inspection): 
 node above the one answering for it takes over, with a fresh deadline, audited as the
 system actor.
 
-The sweeps (workflow/services.py, workflow/acceptance_services.py) decide which subjects
+The sweeps (issues/services.py, acceptance/services.py) decide which subjects
 are overdue and lock each one; this is the step they share.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 
 from orgs.models import OrgNode
 from workflow import engine
-from workflow.calendar import add_working_days
+from rules.calendar import add_working_days
 
 
 def refer_to_parent(subject, current: OrgNode | None, now: datetime, *, default_days: int) -> OrgNode | None:

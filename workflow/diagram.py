@@ -6,7 +6,7 @@ import subprocess
 
 from flask_babel import force_locale
 
-from workflow.renovation import WORKFLOW
+from issues.renovation import WORKFLOW
 
 LEVEL_COLOURS = {
     "member_household": "#fff3e0",

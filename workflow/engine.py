@@ -270,16 +270,16 @@ class Workflow:
 
 
 def working_days_after(start_utc: datetime, days: int) -> datetime:
-    """workflow.calendar.add_working_days, remembered per local day: the deadline depends
+    """rules.calendar.add_working_days, remembered per local day: the deadline depends
     only on the local date it starts from, and each calendar lookup costs ~50 µs."""
-    from workflow.calendar import LOCAL
+    from rules.calendar import LOCAL
 
     return _working_days_after_day(start_utc.replace(tzinfo=timezone.utc).astimezone(LOCAL).date(), days)
 
 
 @functools.lru_cache(maxsize=2048)
 def _working_days_after_day(local_day: date, days: int) -> datetime:
-    from workflow.calendar import LOCAL, add_working_days
+    from rules.calendar import LOCAL, add_working_days
 
     noon = datetime.combine(local_day, time(12), tzinfo=LOCAL)
     return add_working_days(noon.astimezone(timezone.utc).replace(tzinfo=None), days)

@@ -9,9 +9,9 @@ from core.extensions import db
 from documents import services as documents
 from tests.browser.conftest import login
 from tests.conftest import PASSWORD
-from tests.workflow.acceptance_helpers import finished_issue, pass_inspection
-from workflow import acceptance_record
-from workflow.acceptance import JointInspection
+from tests.acceptance.acceptance_helpers import finished_issue, pass_inspection
+from acceptance import record as acceptance_record
+from acceptance.models import JointInspection
 
 
 def _verify_on_server(base: str, pdf: bytes) -> dict:

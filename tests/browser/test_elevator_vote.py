@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 from tests.browser.conftest import login
 from tests.conftest import PASSWORD
-from tests.workflow.vote_helpers import elevator_issue, issue, make_unit
+from tests.procedures.vote_helpers import elevator_issue, issue, make_unit
 
 
 @contextmanager

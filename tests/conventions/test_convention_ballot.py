@@ -1,4 +1,4 @@
-"""The vote on a version by a ballot of the households (workflow.voting): opened through
+"""The vote on a version by a ballot of the households (procedures.voting): opened through
 the convention's lifecycle, its closed result decides."""
 import pytest
 
@@ -12,7 +12,8 @@ from orgs import services as org_services
 from orgs.models import Household, OrgNode
 from tests.conftest import PASSWORD
 from tests.conventions.helpers import MEETING_PASSES, SHORT_TEXT, create, fire, person, version, walk_to
-from workflow import audit, voting
+from procedures import voting
+from workflow import audit
 
 
 def _residents(world, count: int) -> list[str]:

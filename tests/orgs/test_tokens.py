@@ -11,7 +11,7 @@ from core.db import utcnow, write_transaction
 from core.extensions import db
 from orgs import tokens
 from orgs.models import ApiToken
-from tests.workflow.helpers import person
+from tests.issues.helpers import person
 
 SECRET_RE = re.compile(r'id="new-token"[^>]*value="(wuji_[A-Za-z0-9_-]{40,})"')
 

@@ -7,9 +7,9 @@ from sqlalchemy import delete, func, select, text, update
 
 from core.db import utcnow, write_transaction
 from core.extensions import db
-from tests.workflow.helpers import fire, issue, raise_demand, sweep_counts
+from tests.issues.helpers import fire, issue, raise_demand, sweep_counts
 from workflow.audit import AuditEntry
-from workflow.models import RenovationIssue
+from issues.models import RenovationIssue
 
 
 def issue_with_history(app, world) -> int:
@@ -134,7 +134,8 @@ def test_two_sweeps_at_the_same_moment_escalate_an_issue_one_level_only(app, wor
     import threading
     from concurrent.futures import ThreadPoolExecutor
 
-    from workflow import engine, services
+    from issues import services
+    from workflow import engine
 
     with app.app_context():
         issue_id = raise_demand(world)

@@ -13,8 +13,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 from core.errors import StaleVersion
 from core.extensions import db
-from tests.workflow.helpers import issue, person, raise_demand
-from workflow import audit, services
+from tests.issues.helpers import issue, person, raise_demand
+from issues import services
+from workflow import audit
 
 THREADS = 16
 # Conflicting decisions the grid worker's level may take on an issue awaiting it.

@@ -7,12 +7,12 @@ import sqlalchemy as sa
 
 from core.extensions import db
 from orgs.models import OrgNode
-from workflow import services
+from issues import services
 from workflow.audit import verify
 from workflow.engine import Transition, Workflow
-from workflow.models import IssuePhoto, RenovationIssue
-from workflow.renovation import WORKFLOW
-from tests.workflow.helpers import fire, issue, person, raise_demand
+from issues.models import IssuePhoto, RenovationIssue
+from issues.renovation import WORKFLOW
+from tests.issues.helpers import fire, issue, person, raise_demand
 
 
 def _row(issue_id: int):

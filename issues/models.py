@@ -1,0 +1,173 @@
+"""Renovation issues, estate plans and photos."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Optional
+
+from sqlalchemy import (
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    bindparam,
+    select,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.db import utcnow
+from core.extensions import db
+from core.types import PathColumnType
+from orgs.models import Building, Estate, Household, LiaisonHousehold, OrgNode, Person, StairwellUnit, node_at_level
+from workflow import audit
+from workflow.engine import WorkflowSubject
+from rules.policy import current_policy
+from issues.renovation import WORKFLOW
+
+# Built once: SQLAlchemy reuses its compiled form.
+_LIAISON_ORG = select(LiaisonHousehold.org_id).where(
+    LiaisonHousehold.household_id == bindparam("household_id")).limit(1)
+
+
+class EstatePlan(db.Model):
+    """One plan per estate (一小区一方案) groups the issues included in it."""
+
+    __tablename__ = "estate_plan"
+    __table_args__ = (UniqueConstraint("estate_id", "year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    estate_id: Mapped[int] = mapped_column(ForeignKey("estate.id"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    path: Mapped[str] = mapped_column(PathColumnType(), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    estate: Mapped[Estate] = relationship()
+    issues: Mapped[list["RenovationIssue"]] = relationship(back_populates="plan", order_by="RenovationIssue.id")
+
+
+@audit.register_subject
+class RenovationIssue(WorkflowSubject, db.Model):
+    """A demand raised from below or a task launched from above, walked through the
+    renovation lifecycle by the workflow in issues/renovation.py."""
+
+    __tablename__ = "renovation_issue"
+    __table_args__ = (
+        CheckConstraint("direction IN ('demand', 'task')", name="direction_known"),
+        CheckConstraint("satisfaction IS NULL OR (satisfaction BETWEEN 1 AND 5)", name="satisfaction_range"),
+        # The worklist: open items awaiting one org node, in the order it is shown
+        # (no deadline last, then soonest deadline, then oldest), so that a page is
+        # read straight off the index instead of sorting every open item of the node.
+        Index("ix_renovation_issue_worklist_order", "responsible_org_id", "open", text("(due_at IS NULL)"),
+              "due_at", "id"),
+    )
+    subject_type = "renovation_issue"
+    workflow = WORKFLOW
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str] = mapped_column(String(20), index=True)
+    subcategory: Mapped[str] = mapped_column(String(40))
+    direction: Mapped[str] = mapped_column(String(10), default="demand")
+    estate_id: Mapped[int] = mapped_column(ForeignKey("estate.id"), index=True)
+    building_id: Mapped[Optional[int]] = mapped_column(ForeignKey("building.id"))
+    unit_id: Mapped[Optional[int]] = mapped_column(ForeignKey("stairwell_unit.id"))
+    household_id: Mapped[Optional[int]] = mapped_column(ForeignKey("household.id"), index=True)
+    raised_by_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    # The member household node that recorded the demand for a neighbour, if any.
+    recorded_by_org_id: Mapped[Optional[int]] = mapped_column(ForeignKey("org_node.id"))
+    plan_id: Mapped[Optional[int]] = mapped_column(ForeignKey("estate_plan.id"), index=True)
+    merged_into_id: Mapped[Optional[int]] = mapped_column(ForeignKey("renovation_issue.id"))
+    # Where a dispute branch returns to.
+    resume_state: Mapped[Optional[str]] = mapped_column(String(60))
+    # What residents read about the outcome (reason for rejection, resolution...).
+    public_note: Mapped[str] = mapped_column(Text, default="")
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    open: Mapped[bool] = mapped_column(default=True)
+    satisfaction: Mapped[Optional[int]] = mapped_column(Integer)
+    satisfaction_comment: Mapped[str] = mapped_column(Text, default="")
+    escalations: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+    estate: Mapped[Estate] = relationship()
+    building: Mapped[Optional[Building]] = relationship()
+    unit: Mapped[Optional[StairwellUnit]] = relationship()
+    household: Mapped[Optional[Household]] = relationship()
+    raised_by: Mapped[Person] = relationship()
+    responsible_org: Mapped[Optional[OrgNode]] = relationship(foreign_keys="RenovationIssue.responsible_org_id")
+    plan: Mapped[Optional[EstatePlan]] = relationship(back_populates="issues")
+    merged_into: Mapped[Optional["RenovationIssue"]] = relationship(remote_side=[id])
+    photos: Mapped[list["IssuePhoto"]] = relationship(back_populates="issue", cascade="all, delete-orphan")
+
+    @property
+    def place_label(self) -> str:
+        if self.household is not None:
+            return self.household.label
+        parts = [self.estate.name]
+        if self.building is not None:
+            parts.append(self.building.number)
+        if self.unit is not None:
+            parts.append(self.unit.number)
+        return " ".join(parts)
+
+    def is_personal_to(self, person) -> bool:
+        """The resident who raised it, the owners/residents of its household, and the
+        member household that looks after that household."""
+        if self.raised_by_id == person.id:
+            return True
+        if self.household_id is None:
+            return False
+        if self.household_id in person.household_ids:
+            return True
+        member_orgs = [m.org_id for m in person.memberships if m.role == "member_household"]
+        if not member_orgs:
+            return False
+        if self.recorded_by_org_id in member_orgs:
+            return True
+        return db.session.scalar(
+            select(LiaisonHousehold.org_id).where(
+                LiaisonHousehold.household_id == self.household_id, LiaisonHousehold.org_id.in_(member_orgs)
+            )
+        ) is not None
+
+    # Engine hooks -------------------------------------------------------------
+
+    def responsible_org_for(self, state):
+        org_id = self.responsible_org_id_for(state)
+        return db.session.get(OrgNode, org_id) if org_id is not None else None
+
+    def responsible_org_id_for(self, state) -> int | None:
+        if state.level is None:
+            return None
+        if state.level == "member_household":
+            if self.recorded_by_org_id:
+                return self.recorded_by_org_id
+            if self.household_id:
+                return db.session.scalar(_LIAISON_ORG, {"household_id": self.household_id})
+            return None
+        # The chain above the issue's own path: the same nodes that see the issue answer for it.
+        return node_at_level(self.path, state.level)
+
+    def deadline_days(self, state):
+        return current_policy().deadlines.get(state.name)
+
+
+class IssuePhoto(db.Model):
+    __tablename__ = "issue_photo"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("renovation_issue.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(40))
+    sha256: Mapped[str] = mapped_column(String(64))  # content address in core.storage
+    size: Mapped[int] = mapped_column(Integer)
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    issue: Mapped[RenovationIssue] = relationship(back_populates="photos")

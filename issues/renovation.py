@@ -1,0 +1,296 @@
+"""The renovation issue workflow, declared as data.
+
+Demands travel up the five levels (member household → building group → grid →
+community → street); each level may resolve, escalate, return down with a reason,
+merge a duplicate or reject with a reason residents can read. Issues included in
+the estate plan walk consultation, vote, public notice, construction, joint
+acceptance (with rectification) and long-term management to closed. A dispute
+branch (negotiation → mediation → written agreement, or litigation) can be entered
+from the middle states and returns to the state it left.
+"""
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from core.errors import ValidationError
+from core.extensions import db
+from orgs import roles as R
+from orgs.permissions import register
+from workflow.engine import Condition, State, Transition, Workflow
+from issues import acceptance_hooks as acceptance
+from issues import procedure_hooks as procedures
+
+# --- actions (who may do what, scoped to the org subtree or to their own items) ---
+
+STAFF_VIEW = (
+    R.STREET_OFFICER, R.COMMUNITY_OFFICER, R.GRID_WORKER, R.BUILDING_GROUP_LEADER,
+    R.OWNERS_COMMITTEE, R.PROPERTY_COMPANY, R.CONSTRUCTION_COMPANY, R.SUPERVISION_COMPANY,
+)
+register("issue.view", subtree=STAFF_VIEW, own=(R.RESIDENT, R.MEMBER_HOUSEHOLD))
+register(
+    "issue.raise",
+    subtree=(R.STREET_OFFICER, R.COMMUNITY_OFFICER, R.GRID_WORKER, R.BUILDING_GROUP_LEADER),
+    own=(R.RESIDENT, R.MEMBER_HOUSEHOLD),
+)
+register("issue.launch", subtree=(R.STREET_OFFICER, R.COMMUNITY_OFFICER))
+register("issue.act_member", own=(R.MEMBER_HOUSEHOLD,))
+register("issue.act_building", subtree=(R.BUILDING_GROUP_LEADER,))
+register("issue.act_grid", subtree=(R.GRID_WORKER,))
+register("issue.act_community", subtree=(R.COMMUNITY_OFFICER,))
+register("issue.act_street", subtree=(R.STREET_OFFICER,))
+register("issue.plan", subtree=(R.COMMUNITY_OFFICER, R.STREET_OFFICER))
+register("issue.report_progress", subtree=(R.CONSTRUCTION_COMPANY, R.SUPERVISION_COMPANY, R.COMMUNITY_OFFICER))
+register("issue.accept", subtree=(R.COMMUNITY_OFFICER, R.STREET_OFFICER))
+register(
+    "issue.dispute_raise",
+    subtree=(R.STREET_OFFICER, R.COMMUNITY_OFFICER, R.GRID_WORKER, R.BUILDING_GROUP_LEADER, R.OWNERS_COMMITTEE),
+    own=(R.RESIDENT, R.MEMBER_HOUSEHOLD),
+)
+register("issue.dispute", subtree=(R.COMMUNITY_OFFICER, R.STREET_OFFICER, R.GRID_WORKER))
+register("issue.rate", own=(R.RESIDENT,))
+register("issue.close", subtree=(R.COMMUNITY_OFFICER, R.STREET_OFFICER))
+
+# --- states ------------------------------------------------------------------------
+
+REVIEW_LEVELS = [
+    ("review_household", "member_household", "issue.act_member",
+     _l("At the Party member household"), _l("Your Party member household is passing it on")),
+    ("review_building", "building_group", "issue.act_building",
+     _l("Review by the building Party group"), _l("The building Party group is looking at it")),
+    ("review_grid", "grid_branch", "issue.act_grid",
+     _l("Review by the grid Party branch"), _l("The grid worker is checking it")),
+    ("review_community", "community_committee", "issue.act_community",
+     _l("Review by the community Party committee"), _l("The community is deciding on it")),
+    ("review_street", "street_committee", "issue.act_street",
+     _l("Review by the street Party working committee"), _l("The sub-district is deciding on it")),
+]
+MIDDLE_STATES = ("planned", "consultation", "voting", "public_notice", "construction", "acceptance", "rectification")
+
+STATES = [
+    *(State(name, label, level=level, public_label=public) for name, level, _a, label, public in REVIEW_LEVELS),
+    State("resolved", _l("Resolved"), level="community_committee", deadline=False,
+          public_label=_l("Resolved: please tell us whether you are satisfied")),
+    State("rejected", _l("Rejected"), terminal=True, public_label=_l("Not taken up (see the reason)")),
+    State("merged", _l("Merged into another issue"), terminal=True,
+          public_label=_l("Merged with the same demand raised by others")),
+    State("planned", _l("In the estate plan"), level="community_committee",
+          public_label=_l("Included in the estate's renovation plan")),
+    State("consultation", _l("Consultation"), level="community_committee",
+          public_label=_l("Residents are being consulted")),
+    State("voting", _l("Vote"), level="community_committee", public_label=_l("Owners or residents are voting")),
+    State("public_notice", _l("Public notice"), level="community_committee", deadline=False,
+          public_label=_l("The decision is on public notice")),
+    State("construction", _l("Construction"), level="community_committee", deadline=False,
+          public_label=_l("Under construction")),
+    State("acceptance", _l("Joint acceptance"), level="community_committee",
+          public_label=_l("The finished work is being inspected")),
+    State("rectification", _l("Rectification"), level="community_committee",
+          public_label=_l("Defects found at inspection are being put right")),
+    State("long_term_management", _l("Long-term management"), level="community_committee", deadline=False,
+          public_label=_l("Done; now in long-term management")),
+    State("closed", _l("Closed"), terminal=True, public_label=_l("Closed")),
+    State("negotiation", _l("Dispute: negotiation"), level="community_committee",
+          public_label=_l("A dispute is being settled by negotiation")),
+    State("mediation", _l("Dispute: people's mediation"), level="community_committee",
+          public_label=_l("A dispute is in people's mediation")),
+    State("litigation", _l("Dispute: litigation"), level="street_committee", deadline=False,
+          public_label=_l("A dispute is before the court")),
+]
+
+# --- callbacks -------------------------------------------------------------------
+
+
+def _note_public_reason(issue, ctx) -> None:
+    issue.public_note = ctx.reason
+
+
+def _remember_resume_state(issue, ctx) -> None:
+    issue.resume_state = ctx.from_state
+    ctx.payload["resume_state"] = ctx.from_state
+
+
+def _clear_resume_state(issue, ctx) -> None:
+    issue.resume_state = None
+
+
+def _merge(issue, ctx) -> None:
+    from issues.models import RenovationIssue
+
+    try:
+        target_id = int(ctx.data.get("merge_into"))
+    except (TypeError, ValueError):
+        raise ValidationError(_("Give the number of the issue to merge into."), fields={"merge_into": _("Invalid number.")})
+    target = db.session.get(RenovationIssue, target_id)
+    if target is None or target.id == issue.id or target.estate_id != issue.estate_id or not target.open:
+        raise ValidationError(
+            _("Issues can only be merged into another open issue of the same estate."),
+            fields={"merge_into": _("Invalid number.")},
+        )
+    issue.merged_into_id = target.id
+    issue.public_note = ctx.reason or _("Merged into issue %(id)d.", id=target.id)
+    ctx.payload["merged_into"] = target.id
+
+
+def _include_in_plan(issue, ctx) -> None:
+    from issues.services import plan_for
+
+    plan = plan_for(issue.estate)
+    issue.plan = plan
+    ctx.payload["plan_id"] = plan.id
+
+
+def _record_progress(issue, ctx) -> None:
+    try:
+        progress = int(ctx.data.get("progress"))
+    except (TypeError, ValueError):
+        progress = -1
+    if not 0 <= progress <= 100:
+        raise ValidationError(_("Progress must be a whole number from 0 to 100."), fields={"progress": _("Invalid number.")})
+    issue.progress = progress
+    ctx.payload["progress"] = progress
+
+
+def _finish(issue, ctx) -> None:
+    issue.progress = 100
+
+
+def _record_reference(key):
+    def callback(issue, ctx) -> None:
+        ctx.payload[key] = (ctx.data.get(key) or "").strip()
+
+    return callback
+
+
+def _mark_closed(issue, ctx) -> None:
+    issue.open = False
+
+
+def _rate(issue, ctx) -> None:
+    try:
+        score = int(ctx.data.get("satisfaction"))
+    except (TypeError, ValueError):
+        score = 0
+    if not 1 <= score <= 5:
+        raise ValidationError(
+            _("Choose a satisfaction score from 1 to 5."), fields={"satisfaction": _("Invalid number.")}
+        )
+    issue.satisfaction = score
+    issue.satisfaction_comment = (ctx.data.get("comment") or "").strip()[:2000]
+    ctx.payload["satisfaction"] = score
+
+
+def _resume_is(state_name: str) -> Condition:
+    return Condition(lambda issue, ctx: issue.resume_state == state_name, _l("The dispute returns elsewhere."))
+
+
+# --- transitions -------------------------------------------------------------------
+
+
+def _review_transitions() -> list[Transition]:
+    result = []
+    for index, (name, _level, action, _label, _public) in enumerate(REVIEW_LEVELS):
+        if index + 1 < len(REVIEW_LEVELS):
+            result.append(Transition("escalate", (name,), REVIEW_LEVELS[index + 1][0], action,
+                                     _l("Send up to the next level"), system=True, style="primary"))
+        if index > 0:
+            result.append(Transition("return_down", (name,), REVIEW_LEVELS[index - 1][0], action,
+                                     _l("Send back down"), reason=True))
+        result.append(Transition("resolve", (name,), "resolved", action, _l("Resolve at this level"),
+                                 reason=True, after=(_note_public_reason,)))
+        if index > 0:
+            result.append(Transition("merge", (name,), "merged", action, _l("Merge into a duplicate"),
+                                     fields=("merge_into",), before=(_merge,), after=(_mark_closed,)))
+        result.append(Transition("reject", (name,), "rejected", action, _l("Reject"), reason=True,
+                                 after=(_note_public_reason, _mark_closed), style="danger"))
+    return result
+
+
+def _dispute_transitions() -> list[Transition]:
+    result = [
+        Transition("raise_dispute", MIDDLE_STATES, "negotiation", "issue.dispute_raise", _l("Raise a dispute"),
+                   reason=True, before=(_remember_resume_state,)),
+        Transition("to_mediation", ("negotiation",), "mediation", "issue.dispute",
+                   _l("Refer to people's mediation"), reason=True),
+        Transition("to_litigation", ("negotiation", "mediation"), "litigation", "issue.dispute",
+                   _l("Record that a party went to court"), reason=True),
+        Transition("close_by_judgment", ("litigation",), "closed", "issue.dispute",
+                   _l("Close after the judgment"), reason=True, fields=("judgment_ref",),
+                   after=(_record_reference("judgment_ref"), _note_public_reason, _clear_resume_state, _mark_closed)),
+    ]
+    for state in MIDDLE_STATES:
+        result += [
+            Transition("settle", ("negotiation",), state, "issue.dispute", _l("Settled by negotiation"),
+                       reason=True, conditions=(_resume_is(state),), after=(_clear_resume_state,)),
+            Transition("record_agreement", ("mediation",), state, "issue.dispute",
+                       _l("Record the written mediation agreement"), reason=True, fields=("agreement_ref",),
+                       conditions=(_resume_is(state),),
+                       after=(_record_reference("agreement_ref"), _clear_resume_state)),
+            Transition("record_judgment", ("litigation",), state, "issue.dispute",
+                       _l("Record the judgment and continue"), reason=True, fields=("judgment_ref",),
+                       conditions=(_resume_is(state),),
+                       after=(_record_reference("judgment_ref"), _clear_resume_state)),
+        ]
+    return result
+
+
+def _rating_transitions() -> list[Transition]:
+    return [
+        Transition("rate", (state,), state, "issue.rate", _l("Rate your satisfaction"),
+                   fields=("satisfaction",), after=(_rate,))
+        for state in ("resolved", "long_term_management", "closed")
+    ]
+
+
+TRANSITIONS = [
+    *_review_transitions(),
+    Transition("include_in_plan", ("review_community", "review_street"), "planned", "issue.plan",
+               _l("Include in the estate plan"), after=(_include_in_plan,), style="primary"),
+    Transition("start_consultation", ("planned",), "consultation", "issue.plan", _l("Start consultation"),
+               style="primary"),
+    Transition("open_vote", ("consultation",), "voting", "issue.plan", _l("Put to the vote"),
+               after=(procedures.open_vote,), style="primary"),
+    Transition("skip_vote", ("consultation",), "public_notice", "issue.plan",
+               _l("No vote needed: go to public notice"), reason=True, after=(procedures.publish_notice,)),
+    Transition("vote_passed", ("voting",), "public_notice", "issue.plan", _l("Record that the vote passed"),
+               conditions=(procedures.VOTE_PASSED,), after=(procedures.publish_notice,), style="primary"),
+    Transition("vote_failed", ("voting",), "planned", "issue.plan", _l("Record that the vote failed: revise the plan"),
+               reason=True, conditions=(procedures.VOTE_FAILED,), after=(_note_public_reason,)),
+    Transition("withdraw", ("planned", "consultation", "voting"), "closed", "issue.plan", _l("Withdraw the item"),
+               reason=True, after=(_note_public_reason, _mark_closed, procedures.cancel_open_vote), style="danger"),
+    Transition("start_construction", ("public_notice",), "construction", "issue.plan", _l("Start construction"),
+               conditions=(procedures.NOTICE_OVER, procedures.OBJECTIONS_SETTLED), style="primary"),
+    Transition("report_progress", ("construction",), "construction", "issue.report_progress",
+               _l("Report progress"), fields=("progress",), before=(_record_progress,)),
+    Transition("finish_construction", ("construction",), "acceptance", "issue.report_progress",
+               _l("Construction finished: request acceptance"), after=(_finish, acceptance.open_inspection),
+               style="primary"),
+    # The joint inspection fires these two itself (as the system actor) when it concludes.
+    Transition("accept", ("acceptance",), "long_term_management", "issue.accept", _l("Accept the work"),
+               conditions=(acceptance.INSPECTION_ACCEPTED,), system=True, style="primary"),
+    Transition("require_rectification", ("acceptance",), "rectification", "issue.accept",
+               _l("Require rectification"), reason=True, conditions=(acceptance.INSPECTION_FAILED,), system=True),
+    Transition("request_reinspection", ("rectification",), "acceptance", "issue.report_progress",
+               _l("Rectified: request re-inspection"), after=(acceptance.start_reinspection,), style="primary"),
+    Transition("close", ("resolved", "long_term_management"), "closed", "issue.close", _l("Close"),
+               after=(_mark_closed,)),
+    *_dispute_transitions(),
+    *_rating_transitions(),
+]
+
+# Audit entries that are not transitions of the workflow.
+EVENT_LABELS = {
+    "create": _l("Raised"),
+    "launch": _l("Launched from above"),
+    "overdue_escalation": _l("Referred up after the deadline passed"),
+}
+
+WORKFLOW = Workflow("renovation_issue", STATES, TRANSITIONS, initial="review_household", event_labels=EVENT_LABELS)
+
+
+def initial_state_for(issue) -> str:
+    """Demands start at the first level that has someone to answer for them."""
+    for name, level, *_ in REVIEW_LEVELS:
+        if issue.responsible_org_for(WORKFLOW.state(name)) is not None:
+            return name
+    return "review_community"

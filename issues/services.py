@@ -1,0 +1,327 @@
+"""Renovation issue services: raise, launch, fire, worklists, timeline, sweep.
+
+Every function takes the actor; the HTML views, the JSON API and the CLI call these.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import joinedload
+
+from core import storage
+from core.db import lock, utcnow, write_transaction
+from core.errors import InvalidTransition, NotFound, StaleVersion, ValidationError
+from core.extensions import db
+from orgs import permissions
+from orgs.models import Building, Estate, Household, OrgNode, StairwellUnit
+from rules import categories
+from workflow import audit, deadlines, engine
+from issues.models import EstatePlan, IssuePhoto, RenovationIssue
+from issues.renovation import WORKFLOW, initial_state_for
+
+MAX_PHOTOS = 6
+MAX_PHOTO_BYTES = 5 * 1024 * 1024
+PHOTO_TYPES = {"image/jpeg": b"\xff\xd8\xff", "image/png": b"\x89PNG\r\n\x1a\n", "image/webp": b"RIFF"}
+
+
+@dataclass
+class Photo:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+# --- places --------------------------------------------------------------------
+
+
+def resolve_place(kind: str, ident) -> tuple[Estate, Building | None, StairwellUnit | None, Household | None, str]:
+    """Turn ("household", 12) etc. into the estate/building/unit/household and the place path."""
+    models = {"estate": Estate, "building": Building, "unit": StairwellUnit, "household": Household}
+    model = models.get(kind)
+    try:
+        obj = db.session.get(model, int(ident)) if model else None
+    except (TypeError, ValueError):
+        obj = None
+    if obj is None:
+        raise ValidationError(_("Choose where the issue is."), fields={"place": _("Unknown place.")})
+    if isinstance(obj, Household):
+        return obj.estate, obj.unit.building, obj.unit, obj, obj
+    if isinstance(obj, StairwellUnit):
+        return obj.building.estate, obj.building, obj, None, obj
+    if isinstance(obj, Building):
+        return obj.estate, obj, None, None, obj
+    return obj, None, None, None, obj
+
+
+def _clean_text(value: str | None, limit: int) -> str:
+    return (value or "").strip()[:limit]
+
+
+def _validate_issue_fields(title: str, category: str, subcategory: str) -> None:
+    errors = {}
+    if not title:
+        errors["title"] = _("Please give a short title.")
+    if category not in categories.CATEGORIES:
+        errors["category"] = _("Choose a category.")
+    elif not categories.valid(category, subcategory):
+        errors["subcategory"] = _("Choose a sub-category of the chosen category.")
+    if errors:
+        raise ValidationError(_("Some information is missing or invalid."), fields=errors)
+
+
+def _validate_photos(photos: list[Photo]) -> None:
+    if len(photos) > MAX_PHOTOS:
+        raise ValidationError(_("At most %(n)d photos.", n=MAX_PHOTOS), fields={"photos": _("Too many photos.")})
+    for photo in photos:
+        magic = PHOTO_TYPES.get(photo.content_type)
+        if magic is None or not photo.data.startswith(magic):
+            raise ValidationError(
+                _("%(name)s is not a JPEG, PNG or WebP picture.", name=photo.filename),
+                fields={"photos": _("Unsupported file.")},
+            )
+        if len(photo.data) > MAX_PHOTO_BYTES:
+            raise ValidationError(
+                _("%(name)s is larger than 5 MB.", name=photo.filename), fields={"photos": _("File too large.")}
+            )
+
+
+def _recording_member_org(actor, household: Household | None) -> int | None:
+    """A member household recording a neighbour's demand answers for it first."""
+    if household is None:
+        return None
+    for membership in actor.memberships:
+        if membership.role == "member_household" and household.is_personal_to(actor):
+            return membership.org_id
+    return None
+
+
+def raise_issue(actor, *, title: str, description: str, category: str, subcategory: str,
+                place_kind: str, place_id, photos: list[Photo] | None = None) -> RenovationIssue:
+    """A resident, member household or grid worker raises a demand (问需于民)."""
+    title = _clean_text(title, 200)
+    _validate_issue_fields(title, category, subcategory)
+    photos = photos or []
+    _validate_photos(photos)
+    with write_transaction():
+        estate, building, unit, household, place = resolve_place(place_kind, place_id)
+        permissions.require(actor, "issue.raise", place)
+        issue = RenovationIssue(
+            title=title,
+            description=_clean_text(description, 5000),
+            category=category,
+            subcategory=subcategory,
+            direction="demand",
+            estate=estate,
+            building=building,
+            unit=unit,
+            household=household,
+            raised_by_id=actor.id,
+            recorded_by_org_id=_recording_member_org(actor, household),
+            path=place.path,
+        )
+        engine.start(issue, actor, state=initial_state_for(issue), payload={"photos": len(photos)})
+        _store_photos(issue, actor, photos)
+    return issue
+
+
+def launch_task(actor, *, title: str, description: str, category: str, subcategory: str,
+                place_kind: str, place_id) -> RenovationIssue:
+    """The street or community launches an item of the estate's plan from above."""
+    title = _clean_text(title, 200)
+    _validate_issue_fields(title, category, subcategory)
+    with write_transaction():
+        estate, building, unit, household, place = resolve_place(place_kind, place_id)
+        permissions.require(actor, "issue.launch", place)
+        issue = RenovationIssue(
+            title=title, description=_clean_text(description, 5000), category=category, subcategory=subcategory,
+            direction="task", estate=estate, building=building, unit=unit, household=household,
+            raised_by_id=actor.id, path=place.path, plan=plan_for(estate),
+        )
+        engine.start(issue, actor, state="planned", trigger="launch", payload={"plan_id": issue.plan.id})
+    return issue
+
+
+def _store_photos(issue: RenovationIssue, actor, photos: list[Photo]) -> None:
+    for photo in photos:
+        digest = storage.put(photo.data)
+        db.session.add(IssuePhoto(
+            issue=issue, filename=_clean_text(photo.filename, 200) or "photo", content_type=photo.content_type,
+            sha256=digest, size=len(photo.data), uploaded_by_id=actor.id,
+        ))
+
+
+def plan_for(estate: Estate, year: int | None = None) -> EstatePlan:
+    """The estate's plan for the year (一小区一方案), created on first use."""
+    year = year or utcnow().year
+    plan = db.session.scalar(select(EstatePlan).where(EstatePlan.estate_id == estate.id, EstatePlan.year == year))
+    if plan is None:
+        plan = EstatePlan(estate=estate, year=year, title=_("%(estate)s renovation plan %(year)d", estate=estate.name, year=year), path=estate.path)
+        db.session.add(plan)
+        db.session.flush()
+    return plan
+
+
+# --- reading ---------------------------------------------------------------------
+
+
+def get_issue(actor, issue_id: int) -> RenovationIssue:
+    issue = db.session.get(RenovationIssue, issue_id)
+    if issue is None:
+        raise NotFound(_("Not found."))
+    permissions.require(actor, "issue.view", issue)
+    return issue
+
+
+def visible_filter(actor):
+    """Issues the actor may see: their subtree, plus their own (raised by them, about
+    their household, or about a neighbour household they look after)."""
+    conditions = [permissions.jurisdiction_filter(actor, RenovationIssue.path, "issue.view")]
+    own = [RenovationIssue.raised_by_id == actor.id]
+    household_ids = set(actor.household_ids)
+    member_orgs = [m.org_id for m in actor.memberships if m.role == "member_household"]
+    if member_orgs:
+        from orgs.models import LiaisonHousehold
+
+        household_ids |= set(db.session.scalars(
+            select(LiaisonHousehold.household_id).where(LiaisonHousehold.org_id.in_(member_orgs))
+        ))
+        own.append(RenovationIssue.recorded_by_org_id.in_(member_orgs))
+    if household_ids:
+        own.append(RenovationIssue.household_id.in_(household_ids))
+    conditions.append(or_(*own))
+    return or_(*conditions)
+
+
+@dataclass
+class IssueFilter:
+    queue: str = "mine"  # mine (awaiting my level) | all | raised (raised by me)
+    state: str | None = None
+    level: str | None = None
+    category: str | None = None
+    overdue: bool = False
+    org_id: int | None = None
+    page: int = 1
+    per_page: int = 50
+
+
+def issue_query(actor, f: IssueFilter, now: datetime | None = None) -> Select:
+    now = now or utcnow()
+    stmt = select(RenovationIssue)
+    if f.queue == "mine":
+        org_ids = [m.org_id for m in actor.memberships if m.role != "resident"]
+        stmt = stmt.where(RenovationIssue.responsible_org_id.in_(org_ids or [-1]), RenovationIssue.open.is_(True))
+    elif f.queue == "raised":
+        stmt = stmt.where(RenovationIssue.raised_by_id == actor.id)
+    else:
+        stmt = stmt.where(visible_filter(actor))
+    if f.state:
+        stmt = stmt.where(RenovationIssue.state == f.state)
+    if f.level:
+        names = [s.name for s in WORKFLOW.states.values() if s.level == f.level]
+        stmt = stmt.where(RenovationIssue.state.in_(names or ["-"]))
+    if f.category:
+        stmt = stmt.where(RenovationIssue.category == f.category)
+    if f.overdue:
+        stmt = stmt.where(RenovationIssue.open.is_(True), RenovationIssue.due_at < now)
+    if f.org_id:
+        node = db.session.get(OrgNode, f.org_id)
+        if node is None or not permissions.can(actor, "org.view", node):
+            raise NotFound(_("Not found."))
+        from core.types import under_path
+
+        stmt = stmt.where(under_path(RenovationIssue.path, node.path))
+    return stmt
+
+
+def list_issues(actor, f: IssueFilter, now: datetime | None = None) -> tuple[list[RenovationIssue], int]:
+    """One page of issues, overdue first then soonest deadline, and the total count."""
+    now = now or utcnow()
+    stmt = issue_query(actor, f, now)
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    # NULL deadlines last on both backends: order by "has no deadline" first.
+    ordered = stmt.order_by(RenovationIssue.due_at.is_(None), RenovationIssue.due_at, RenovationIssue.id)
+    page = max(1, f.page)
+    per_page = max(1, min(f.per_page, 200))
+    rows = db.session.scalars(
+        ordered.options(joinedload(RenovationIssue.estate), joinedload(RenovationIssue.responsible_org))
+        .limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return list(rows), total
+
+
+def is_overdue(issue: RenovationIssue, now: datetime | None = None) -> bool:
+    return bool(issue.open and issue.due_at is not None and issue.due_at < (now or utcnow()))
+
+
+def fire_issue(actor, issue_id: int, trigger: str, version: int | None, **data) -> RenovationIssue:
+    return engine.fire(RenovationIssue, issue_id, trigger, actor, version, **data)
+
+
+def timeline(issue: RenovationIssue) -> list[audit.AuditEntry]:
+    return audit.timeline(issue)
+
+
+def photo(actor, issue_id: int, photo_id: int) -> tuple[IssuePhoto, bytes]:
+    issue = get_issue(actor, issue_id)
+    item = db.session.get(IssuePhoto, photo_id)
+    if item is None or item.issue_id != issue.id:
+        raise NotFound(_("Not found."))
+    return item, storage.get(item.sha256)
+
+
+# --- deadlines -------------------------------------------------------------------
+
+
+def sweep(now: datetime | None = None) -> dict[str, int]:
+    """Escalate overdue open issues one level up, as the system actor.
+
+    Review states fire their `escalate` transition (the next level takes over);
+    other states move the responsible org node to its parent with a fresh deadline.
+    Each escalation renews the deadline, so running the sweep again at once does
+    nothing more (idempotent)."""
+    now = now or utcnow()
+    ids = db.session.scalars(
+        select(RenovationIssue.id).where(RenovationIssue.open.is_(True), RenovationIssue.due_at < now)
+        .order_by(RenovationIssue.due_at)
+    ).all()
+    db.session.rollback()
+    counts = {"escalated": 0, "raised_to_parent": 0, "at_top": 0}
+    for issue_id in ids:
+        outcome = _escalate_one(issue_id, now)
+        if outcome:
+            counts[outcome] += 1
+    return counts
+
+
+def _overdue(issue: RenovationIssue | None, now: datetime) -> bool:
+    return issue is not None and issue.open and issue.due_at is not None and issue.due_at < now
+
+
+def _escalate_one(issue_id: int, now: datetime) -> str | None:
+    """Escalate one issue found overdue; None if it no longer is (someone acted on it,
+    or another sweep got there first), so that it is counted and escalated once."""
+    issue = db.session.get(RenovationIssue, issue_id)
+    if not _overdue(issue, now):
+        return None
+    if WORKFLOW.allowed(issue, engine.SYSTEM, "escalate"):
+        try:
+            # The version read above: if the issue moved meanwhile, the escalation is
+            # refused (StaleVersion) instead of sending it up a second level.
+            engine.fire(RenovationIssue, issue_id, "escalate", engine.SYSTEM, issue.version,
+                        reason=_("Deadline passed: escalated automatically."))
+            return "escalated"
+        except StaleVersion:
+            return None
+        except (InvalidTransition, NotFound):
+            return "at_top"
+    with write_transaction():
+        issue = lock(RenovationIssue, issue_id)
+        if not _overdue(issue, now):
+            return None
+        if deadlines.refer_to_parent(issue, issue.responsible_org, now, default_days=5) is None:
+            return "at_top"
+        issue.escalations += 1
+    return "raised_to_parent"

@@ -1,0 +1,229 @@
+"""Pages for renovation issues: worklist, raising a demand, the issue page, the diagram."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from flask_wtf.file import MultipleFileField
+from sqlalchemy import select
+from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from core.errors import DomainError
+from core.web import flash_error
+from core.extensions import db
+from orgs import permissions
+from orgs.models import Building, Estate, Household, LiaisonHousehold
+from orgs.roles import LEVEL_LABELS, RESIDENT
+from issues import services
+from rules import categories
+from workflow import timeline
+from issues.renovation import WORKFLOW
+
+bp = Blueprint("issues", __name__)
+
+class RaiseForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    description = TextAreaField(_l("Description"), validators=[Length(max=5000)])
+    category = SelectField(_l("Category"), choices=[], validators=[DataRequired()])
+    subcategory = SelectField(_l("Sub-category"), choices=[], validators=[DataRequired()])
+    place = SelectField(_l("Where"), choices=[], validators=[DataRequired()])
+    mode = SelectField(_l("Kind"), choices=[], default="demand")
+    photos = MultipleFileField(_l("Photos (JPEG, PNG or WebP, at most 6)"))
+
+
+class TransitionForm(FlaskForm):
+    trigger = HiddenField(validators=[DataRequired()])
+    version = IntegerField(validators=[DataRequired()])
+    reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=2000)])
+    progress = IntegerField(_l("Progress (%)"), validators=[Optional(), NumberRange(0, 100)])
+    merge_into = StringField(_l("Number of the issue to merge into"), validators=[Optional(), Length(max=20)])
+    agreement_ref = StringField(_l("Mediation agreement number"), validators=[Optional(), Length(max=120)])
+    judgment_ref = StringField(_l("Judgment number"), validators=[Optional(), Length(max=120)])
+    satisfaction = SelectField(_l("Satisfaction"), choices=[], validators=[Optional()])
+    comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=2000)])
+
+
+def _is_resident_only(person) -> bool:
+    return all(m.role == RESIDENT for m in person.memberships)
+
+
+def place_choices(person) -> list[tuple[str, str]]:
+    """Places the person may raise an issue about: their own and neighbour
+    households, and for staff the estates and buildings of their jurisdiction."""
+    choices: list[tuple[str, str]] = []
+    households = {link.household for link in person.household_links}
+    member_orgs = [m.org_id for m in person.memberships if m.role == "member_household"]
+    if member_orgs:
+        households |= set(db.session.scalars(
+            select(Household).join(LiaisonHousehold, LiaisonHousehold.household_id == Household.id)
+            .where(LiaisonHousehold.org_id.in_(member_orgs))
+        ))
+    for household in sorted(households, key=lambda h: (h.estate_id, h.path, h.sort_key, h.id)):
+        choices.append((f"household:{household.id}", household.label))
+    condition = permissions.jurisdiction_filter(person, Estate.path, "issue.raise")
+    for estate in db.session.scalars(select(Estate).where(condition).order_by(Estate.code).limit(200)):
+        choices.append((f"estate:{estate.id}", _("%(estate)s (whole estate)", estate=estate.name)))
+    building_condition = permissions.jurisdiction_filter(person, Building.path, "issue.raise")
+    buildings = db.session.scalars(
+        select(Building).where(building_condition).order_by(Building.estate_id, Building.sort_key).limit(2000)
+    )
+    for building in buildings:
+        choices.append((f"building:{building.id}", f"{building.estate.name} {building.number}"))
+    return choices
+
+
+def _fill_raise_form(form: RaiseForm) -> None:
+    form.category.choices = [(code, str(label)) for code, label in categories.CATEGORIES.items()]
+    form.subcategory.choices = {
+        str(categories.CATEGORIES[cat]): [(code, str(label)) for code, label in subs.items()]
+        for cat, subs in categories.SUBCATEGORIES.items()
+    }
+    form.place.choices = place_choices(current_user)
+    form.mode.choices = [("demand", str(_l("A demand from residents")))]
+    if permissions.can(current_user, "issue.launch"):
+        form.mode.choices.append(("task", str(_l("A plan item launched from above"))))
+
+
+def _photos_from(files) -> list[services.Photo]:
+    return [
+        services.Photo(filename=f.filename or "photo", content_type=f.mimetype or "", data=f.read())
+        for f in (files or []) if f and f.filename
+    ]
+
+
+@bp.route("/issues/")
+@login_required
+def worklist():
+    default_queue = "raised" if _is_resident_only(current_user) else "mine"
+    queue = request.args.get("queue", default_queue)
+    if queue not in ("mine", "all", "raised"):
+        queue = default_queue
+    try:
+        page = max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        page = 1
+    filters = services.IssueFilter(
+        queue=queue,
+        state=request.args.get("state") or None,
+        category=request.args.get("category") or None,
+        overdue=request.args.get("overdue") == "1",
+        page=page,
+        per_page=30,
+    )
+    issues, total = services.list_issues(current_user, filters)
+    return render_template(
+        "issues/worklist.html", issues=issues, total=total, filters=filters,
+        states=WORKFLOW.states, categories=categories.CATEGORIES, is_overdue=services.is_overdue,
+        pages=max(1, (total + filters.per_page - 1) // filters.per_page),
+        resident_view=_is_resident_only(current_user),
+    )
+
+
+@bp.route("/issues/new", methods=["GET", "POST"])
+@login_required
+def raise_issue():
+    form = RaiseForm()
+    _fill_raise_form(form)
+    if not form.place.choices:
+        abort(404)
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            kind, _sep, ident = form.place.data.partition(":")
+            fields = dict(
+                title=form.title.data, description=form.description.data, category=form.category.data,
+                subcategory=form.subcategory.data, place_kind=kind, place_id=ident,
+            )
+            try:
+                if form.mode.data == "task":
+                    issue = services.launch_task(current_user, **fields)
+                else:
+                    issue = services.raise_issue(current_user, photos=_photos_from(form.photos.data), **fields)
+            except DomainError as err:
+                flash_error(err)
+                for name, message in err.details.get("fields", {}).items():
+                    if hasattr(form, name):
+                        getattr(form, name).errors = [message]
+                status = err.status
+            else:
+                flash(_("Issue %(id)d has been raised.", id=issue.id), "info")
+                return redirect(url_for("issues.issue_page", issue_id=issue.id))
+        else:
+            flash(_("Some information is missing or invalid."), "error")
+            status = 422
+    return render_template("issues/raise.html", form=form), status
+
+
+def _render_issue(issue, form: TransitionForm | None = None, status: int = 200):
+    form = form or TransitionForm()
+    form.satisfaction.choices = [(str(n), str(n)) for n in range(5, 0, -1)]
+    state = WORKFLOW.state(issue.state)
+    return render_template(
+        "issues/issue.html",
+        issue=issue,
+        state=state,
+        level_label=LEVEL_LABELS.get(state.level) if state.level else None,
+        actions=WORKFLOW.available(issue, current_user),
+        timeline=timeline.rows(issue),
+        form=form,
+        overdue=services.is_overdue(issue),
+        resident_view=_is_resident_only(current_user),
+        category_label=categories.category_label(issue.category),
+        subcategory_label=categories.subcategory_label(issue.category, issue.subcategory),
+    ), status
+
+
+@bp.route("/issues/<int:issue_id>")
+@login_required
+def issue_page(issue_id: int):
+    return _render_issue(services.get_issue(current_user, issue_id))
+
+
+@bp.route("/issues/<int:issue_id>/transitions", methods=["POST"])
+@login_required
+def transition(issue_id: int):
+    issue = services.get_issue(current_user, issue_id)
+    form = TransitionForm()
+    form.satisfaction.choices = [(str(n), str(n)) for n in range(1, 6)]
+    if not form.validate_on_submit():
+        flash(_("Some information is missing or invalid."), "error")
+        return _render_issue(issue, form, 422)
+    data = {
+        name: getattr(form, name).data
+        for name in ("reason", "progress", "merge_into", "agreement_ref", "judgment_ref", "satisfaction", "comment")
+        if getattr(form, name).data not in (None, "")
+    }
+    try:
+        services.fire_issue(current_user, issue_id, form.trigger.data, form.version.data, **data)
+    except DomainError as err:
+        db.session.rollback()
+        flash_error(err)
+        return _render_issue(services.get_issue(current_user, issue_id), form, err.status)
+    flash(_("Done: %(action)s.", action=WORKFLOW.transition_label(form.trigger.data)), "info")
+    return redirect(url_for("issues.issue_page", issue_id=issue_id))
+
+
+@bp.route("/issues/<int:issue_id>/photos/<int:photo_id>")
+@login_required
+def photo(issue_id: int, photo_id: int):
+    item, data = services.photo(current_user, issue_id, photo_id)
+    return Response(data, mimetype=item.content_type, headers={"Cache-Control": "private, max-age=86400"})
+
+
+@bp.route("/help/workflow")
+def diagram():
+    from flask_babel import get_locale
+
+    from workflow.diagram import svg
+    from rules.policy import current_policy
+
+    return render_template(
+        "issues/diagram.html",
+        svg=svg(str(get_locale())),
+        states=WORKFLOW.states.values(),
+        deadlines=current_policy().deadlines,
+        level_labels=LEVEL_LABELS,
+    )
