@@ -1,35 +1,45 @@
 """Application factory: create_app(config=None) builds the app in named steps."""
 from __future__ import annotations
 
-import importlib
 import os
+from datetime import timezone
 
 from flask import Flask, current_app, has_request_context, jsonify, make_response, render_template, request, session
+from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+import acceptance
+import conventions
+import dispatch
+import documents
+import issues
+import orgs
+import procedures
+import workflow
 from core import config as settings
+from core.api import api
 from core.db import configure_engine, is_busy
 from core.errors import DomainError
 from core.extensions import babel, csrf, db, login_manager, migrate
-from core.nav import add_nav, nav_items
+from core.nav import nav_items
+from orgs import permissions, roles
 from rules import policy
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def create_app(config: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True, template_folder="templates", static_folder="static")
+    app = Flask(__name__, instance_relative_config=True, instance_path=os.environ.get("WUJI_INSTANCE_PATH") or None,
+                template_folder="templates", static_folder="static")
     configure(app, config)
     register_extensions(app)
-    register_blueprints(app)
+    register_packages(app)
     register_error_handlers(app)
-    register_commands(app)
     register_template_helpers(app)
     return app
 
@@ -41,7 +51,7 @@ def configure(app: Flask, config: dict | None) -> None:
     if config:
         app.config.update(config)
     settings.finalise(app.config, app.instance_path)
-    policy.check_configured(app)
+    policy.configure(app)
     os.makedirs(app.instance_path, exist_ok=True)
     if app.config.get("BEHIND_PROXY"):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
@@ -63,20 +73,12 @@ def select_locale() -> str:
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
-MODEL_MODULES = (
-    "orgs.models", "workflow.audit", "issues.models", "procedures.voting", "procedures.notice", "procedures.consultation",
-    "dispatch.models",
-    "conventions.models",
-    "documents.models", "acceptance.models",
-)
-API_MODULES: tuple[str, ...] = ("issues.api", "conventions.api", "procedures.api", "dispatch.api")
-# Modules that add demo data loaders (orgs.demo.add_loader) run after the org tree.
-DEMO_MODULES = ("issues.demo", "conventions.demo", "acceptance.demo")
+# The packages, in the order they are set up: each registers its own blueprints, API routes,
+# CLI, navigation entries, demo data loader (run in this order) and deadline sweep step.
+PACKAGES = (orgs, workflow, procedures, dispatch, issues, conventions, acceptance, documents)
 
 
 def register_extensions(app: Flask) -> None:
-    for module in MODEL_MODULES:
-        importlib.import_module(module)
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine, app.config["DB_LOCK_TIMEOUT_MS"])
@@ -92,53 +94,12 @@ def register_extensions(app: Flask) -> None:
     login_manager.session_protection = "basic"
     login_manager.login_message = None
 
-    from orgs.auth import load_user, load_user_from_request
 
-    login_manager.user_loader(load_user)
-    login_manager.request_loader(load_user_from_request)
-
-
-def register_blueprints(app: Flask) -> None:
-    from conventions.public import bp as public_conventions_bp
-    from conventions.views import bp as conventions_bp
-    from documents.views import api_bp as documents_api_bp
-    from documents.views import bp as documents_bp
-    from orgs.auth import bp as auth_bp
-    from orgs.permissions import is_staff
-    from orgs.roster_views import bp as roster_bp
-    from orgs.token_views import bp as tokens_bp
-    from orgs.views import bp as orgs_bp
-    from acceptance.views import bp as acceptance_bp
-    from issues.views import bp as issues_bp
-    from dispatch.views import bp as dispatch_bp
-    from procedures.views import bp as procedures_bp
-
-    from core.api import api
-
-    # Modules that add routes to the API blueprint must be imported before it is registered.
-    for module in API_MODULES:
-        importlib.import_module(module)
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(orgs_bp)
-    app.register_blueprint(roster_bp)
-    app.register_blueprint(tokens_bp)
-    app.register_blueprint(issues_bp)
-    app.register_blueprint(dispatch_bp)
-    app.register_blueprint(procedures_bp)
-    app.register_blueprint(conventions_bp)
-    app.register_blueprint(public_conventions_bp)
-    app.register_blueprint(acceptance_bp)
-    app.register_blueprint(documents_bp)
-    app.register_blueprint(documents_api_bp)
+def register_packages(app: Flask) -> None:
+    for package in PACKAGES:
+        package.init_app(app)
+    # Every package has added its routes to the API blueprint by now.
     app.register_blueprint(api)
-    add_nav(app, "issues.worklist", _l("Issues"), 10, lambda user: user.is_authenticated)
-    add_nav(app, "procedures.vote_list", _l("Votes"), 15, lambda user: user.is_authenticated)
-    add_nav(app, "issues.diagram", _l("How an issue moves"), 90)
-    add_nav(app, "orgs.tree_root", _l("Org tree"), 20, is_staff)
-    add_nav(app, "conventions.index", _l("Drafting conventions"), 40, lambda user: user.is_authenticated)
-    add_nav(app, "public.index", _l("Conventions"), 60)
-    add_nav(app, "documents.verify_page", _l("Verify a document"), 70)
-    add_nav(app, "tokens.tokens_page", _l("API tokens"), 95, is_staff)
 
 
 def _wants_json() -> bool:
@@ -204,27 +165,7 @@ def register_error_handlers(app: Flask) -> None:
         return error_response(500, "server_error", _("Something went wrong on our side. Nothing was saved."))
 
 
-def register_commands(app: Flask) -> None:
-    from conventions.cli import register as register_conventions_cli
-    from documents.cli import register as register_documents_cli
-    from orgs.cli import register as register_orgs_cli
-    from workflow.cli import register as register_workflow_cli
-
-    register_orgs_cli(app)
-    register_workflow_cli(app)
-    register_conventions_cli(app)
-    register_documents_cli(app)
-    for module in DEMO_MODULES:
-        importlib.import_module(module)
-
-
 def register_template_helpers(app: Flask) -> None:
-    from datetime import timezone
-
-    from flask_babel import format_datetime, get_locale
-
-    from orgs import permissions, roles
-
     @app.context_processor
     def _helpers():
         return {

@@ -14,7 +14,7 @@ from core.extensions import db
 from documents import services as documents
 from orgs import roles as R
 from orgs import services as org_services
-from orgs.demo import DEMO_PASSWORD, RESIDENT_USERNAME, STREET_CODE, add_loader
+from orgs.demo import DEMO_PASSWORD, RESIDENT_USERNAME, STREET_CODE
 from orgs.models import Household, OrgNode, Person
 from acceptance import services as acceptance
 from procedures import demo as procedure_demo
@@ -112,6 +112,3 @@ def load() -> str | None:
         acceptance.sign(signer, inspection.id, None, party=party, decision="approve", comment="同意验收")
     issue_record(inspection.id)
     return "1 accepted issue with a signed acceptance record"
-
-
-add_loader(load)

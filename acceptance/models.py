@@ -38,10 +38,10 @@ from core.db import utcnow
 from core.errors import ValidationError
 from core.extensions import db
 from orgs import roles as R
-from orgs.models import Estate, HouseholdPerson, OrgNode, Person
+from orgs.models import Estate, Household, HouseholdPerson, OrgNode, Person
 from orgs.permissions import register
 from workflow import audit, engine
-from rules import checklists
+from rules.policy import current_policy
 from workflow.engine import Condition, FireContext, State, Transition, Workflow, WorkflowSubject
 from issues.models import EstatePlan, RenovationIssue
 from issues.services import _validate_photos
@@ -176,11 +176,6 @@ class JointInspection(WorkflowSubject, db.Model):
     def responsible_org_for(self, state: State) -> OrgNode | None:
         return None if state.terminal else db.session.get(OrgNode, self.community_org_id)
 
-    def deadline_days(self, state: State) -> int | None:
-        from rules.policy import current_policy
-
-        return current_policy().deadlines.get(state.name)
-
 
 class InspectionRound(db.Model):
     """One pass of the inspection: the first round, then each re-inspection."""
@@ -225,7 +220,7 @@ class InspectionItem(db.Model):
 
     @property
     def label(self) -> str:
-        text = checklists.label(self.code) if self.code else self.text
+        text = current_policy().item_label(self.code) if self.code else self.text
         if self.issue_id is not None and self.inspection.plan_id is not None:
             return f"#{self.issue_id} {text}"
         return text
@@ -325,8 +320,6 @@ def resident_household(person, inspection: JointInspection) -> int | None:
     ids = getattr(person, "household_ids", None)
     if not ids:
         return None
-    from orgs.models import Household
-
     return db.session.scalar(
         select(Household.id).join(HouseholdPerson, HouseholdPerson.household_id == Household.id)
         .where(Household.id.in_(ids), Household.estate_id == inspection.estate_id,
@@ -536,10 +529,6 @@ def _accept(inspection: JointInspection, ctx: FireContext) -> None:
         if issue.state == "acceptance":
             engine.fire(RenovationIssue, issue.id, "accept", engine.SYSTEM, None,
                         reason=_("Every party approved the joint inspection."), inspection_id=inspection.id)
-    from acceptance.record import issue_record_safely
-
-    inspection_id = inspection.id
-    ctx.after_commit.append(lambda: issue_record_safely(inspection_id))
 
 
 def _new_round(inspection: JointInspection, ctx: FireContext) -> None:

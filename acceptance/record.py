@@ -20,6 +20,7 @@ from documents.models import StoredDocument
 from documents.pdf import render_template_pdf
 from workflow import engine
 from acceptance.models import RESIDENTS, RESULTS, JointInspection, party_label
+from acceptance.models import WORKFLOW as INSPECTION_WORKFLOW
 
 KIND = "acceptance_record"
 TEMPLATE = "pdf/acceptance_record.html"
@@ -147,3 +148,12 @@ def issue_record_safely(inspection_id: int) -> None:
         issue_record(inspection_id)
     except Exception:  # noqa: BLE001 - a failed side effect must not undo the acceptance
         current_app.logger.exception("issuing the acceptance record of inspection %s failed", inspection_id)
+
+
+def _issue_after_commit(inspection: JointInspection, ctx) -> None:
+    """Once every party has signed off, the record is issued after the commit."""
+    inspection_id = inspection.id
+    ctx.after_commit.append(lambda: issue_record_safely(inspection_id))
+
+
+INSPECTION_WORKFLOW.extend("sign", dest="accepted", after=(_issue_after_commit,))

@@ -20,7 +20,9 @@ from core.extensions import db
 from orgs import permissions
 from orgs.models import OrgNode
 from rules import checklists
+from rules.policy import current_policy
 from workflow import audit, deadlines, engine
+from workflow.sweep import overdue_loop
 from acceptance.models import (
     RESIDENTS,
     WORKFLOW,
@@ -92,8 +94,6 @@ def _ancestor_at(org: OrgNode, level: str) -> OrgNode | None:
 
 
 def _required_parties(*, issue: RenovationIssue | None, street: OrgNode | None) -> tuple[list[str], int]:
-    from rules.policy import current_policy
-
     policy = current_policy().acceptance
     parties = list(policy.parties)
     street_signs = policy.street_signs_plans if issue is None else issue.category in policy.street_categories
@@ -104,13 +104,13 @@ def _required_parties(*, issue: RenovationIssue | None, street: OrgNode | None) 
 
 def _items(issue: RenovationIssue | None, plan: EstatePlan | None) -> list[InspectionItem]:
     if issue is not None:
-        rows = [InspectionItem(code=code) for code in checklists.template(issue.category, issue.subcategory)]
+        rows = [InspectionItem(code=code) for code in current_policy().checklist(issue.category, issue.subcategory)]
     else:
         rows = [InspectionItem(code=code) for code in checklists.COMMON]
         for member in plan.issues:
             if member.open:
                 rows += [InspectionItem(code=code, issue_id=member.id)
-                         for code in checklists.specific(member.category, member.subcategory)]
+                         for code in current_policy().specific_checklist(member.category, member.subcategory)]
     for position, row in enumerate(rows):
         row.position = position
     return rows
@@ -312,18 +312,11 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
     sweep again at once changes nothing (idempotent). Each referral is one transaction
     and is audited."""
     now = now or utcnow()
-    ids = db.session.scalars(
+    return overdue_loop(
         select(JointInspection.id)
         .where(JointInspection.state.in_(OPEN_STATES), JointInspection.due_at < now)
-        .order_by(JointInspection.due_at, JointInspection.id)
-    ).all()
-    db.session.rollback()
-    counts = {"inspection_escalated": 0, "inspection_at_top": 0}
-    for inspection_id in ids:
-        outcome = _refer_up(inspection_id, now)
-        if outcome:
-            counts[outcome] += 1
-    return counts
+        .order_by(JointInspection.due_at, JointInspection.id), _refer_up, ("inspection_escalated", "inspection_at_top"),
+        now)
 
 
 def _refer_up(inspection_id: int, now: datetime) -> str | None:

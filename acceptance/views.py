@@ -28,7 +28,7 @@ from acceptance.models import (
     party_label,
     rectification_items,
 )
-from rules.checklists import label as item_label
+from rules.policy import current_policy
 from issues.services import Photo
 
 bp = Blueprint("acceptance", __name__)
@@ -80,7 +80,7 @@ def _render(subject, inspection: JointInspection | None, *, issue=None, plan=Non
         issue_actions=services.issue_actions(current_user, issue) if issue is not None else [],
         rectification_items=rectification_items,
         verify_url=documents.verify_url(record.reference or record.sha256) if record is not None else None,
-        party_label=party_label, parties=PARTIES, results=RESULTS, decisions=DECISIONS, item_label=item_label,
+        party_label=party_label, parties=PARTIES, results=RESULTS, decisions=DECISIONS, item_label=current_policy().item_label,
         step_form=StepForm(), item_form=ItemForm(), sign_form=SignForm(),
     ), status
 

@@ -276,7 +276,7 @@ def issue_row(issue_id: int, building: Building, state_name: str, raised_by: int
 
     state = WORKFLOW.state(state_name)
     entered = now - timedelta(seconds=rng.randint(0, 40 * 86400))
-    days = DEFAULT_DEADLINES.get(state_name) if state.deadline and not state.terminal else None
+    days = DEFAULT_DEADLINES["renovation_issue"].get(state_name) if state.deadline and not state.terminal else None
     category, subcategory = SUBCATEGORIES[issue_id % len(SUBCATEGORIES)]
     return {
         "id": issue_id, "title": f"诉求 {issue_id}", "description": "", "category": category,

@@ -11,7 +11,7 @@ from conventions import services, vote
 from conventions.lifecycle import today
 from conventions.models import Convention, ConventionVersion
 from core.extensions import db
-from orgs.demo import RESIDENT_USERNAME, add_loader
+from orgs.demo import RESIDENT_USERNAME
 from orgs.models import Estate, Person
 
 ESTATE_CODE = "FSL-E1"
@@ -63,6 +63,3 @@ def load() -> str | None:
     _residents_convention(estate)
     _ebike_convention(estate)
     return "2 conventions"
-
-
-add_loader(load)

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from conventions import vote as votes
 from conventions.models import ConventionComment, ConventionVersion
+from conventions.pdf import issue_signed_pdf_safely
 from core.db import utcnow
 from core.errors import ValidationError
 from core.extensions import db
@@ -206,8 +207,6 @@ def end_in_force(version: ConventionVersion, ctx) -> None:
 
 
 def sign_after_commit(version: ConventionVersion, ctx) -> None:
-    from conventions.pdf import issue_signed_pdf_safely
-
     version_id = version.id
     ctx.after_commit.append(lambda: issue_signed_pdf_safely(version_id))
 

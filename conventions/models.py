@@ -30,14 +30,19 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from conventions.numerals import article_label, chapter_label
-from conventions.workflow import PUBLIC_STATES, WORKFLOW
 from core.db import utcnow
 from core.extensions import db
-from core.types import PathColumnType
+from core.types import PathColumnType, under_path
 from orgs.models import Building, Estate, Household, OrgNode, Person, StairwellUnit
 from rules import tally
 from workflow import audit
 from workflow.engine import WorkflowSubject
+
+# The versions' states, grouped (the states themselves are declared in conventions/workflow.py).
+PUBLIC_STATES = ("published", "superseded", "repealed")
+# States residents of the scope do not see (the drafters' working text).
+STAFF_ONLY_STATES = ("draft", "withdrawn")
+OPEN_STATES = ("draft", "consultation", "street_review", "voting", "adopted", "filed")
 
 KINDS = ("residents_convention", "ebike_shed", "management_rules", "other")
 SCOPE_KINDS = ("community", "estate", "building")
@@ -109,8 +114,6 @@ class Convention(db.Model):
             return Household.unit_id.in_(select(StairwellUnit.id).where(StairwellUnit.building_id == self.building_id))
         if self.estate_id is not None:
             return Household.estate_id == self.estate_id
-        from core.types import under_path
-
         return under_path(Household.path, self.path)
 
 
@@ -124,7 +127,7 @@ class ConventionVersion(WorkflowSubject, db.Model):
         Index("ix_convention_version_public", "convention_id", "state"),
     )
     subject_type = "convention_version"
-    workflow = WORKFLOW
+    # `workflow` is set by conventions/workflow.py, which declares it.
 
     id: Mapped[int] = mapped_column(primary_key=True)
     convention_id: Mapped[int] = mapped_column(ForeignKey("convention.id"), index=True)
@@ -311,7 +314,3 @@ def result_from_dict(data: dict) -> tally.TallyResult:
     heads = {name: int(data[name]) for name in data if name.endswith("_heads")}
     return tally.TallyResult(rule=tally.get_rule(data["rule"], data.get("city", tally.DEFAULT_CITY)),
                              checks=checks, passed=bool(data["passed"]), **areas, **heads)
-
-
-# Convention versions are targets of procedures.voting ballots (registered on import).
-from conventions import ballot as _ballot  # noqa: E402,F401

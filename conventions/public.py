@@ -10,17 +10,21 @@ from __future__ import annotations
 import hashlib
 
 from flask import Blueprint, Response, render_template, request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from conventions import filters, services
 from conventions.pdf import signed_pdf
 from conventions.labels import KIND_LABELS, SCOPE_LABELS
+from conventions.diagram import DRAWING
 from conventions.workflow import WORKFLOW
 from core.errors import NotFound
 from core.extensions import db
 from documents import services as documents
 from orgs.models import Estate, OrgNode
+from orgs.roles import LEVEL_LABELS
 from rules import tally
+from workflow import diagram
 
 bp = Blueprint("public", __name__, url_prefix="/conventions")
 filters.install(bp)
@@ -115,12 +119,7 @@ def verify(convention_id: int, number: int):
 
 @bp.route("/how-it-works")
 def how_it_works():
-    from flask_babel import get_locale
-
-    from conventions.diagram import svg
-    from orgs.roles import LEVEL_LABELS
-
-    return _page("conventions/public/how.html", svg=svg(str(get_locale())), level_labels=LEVEL_LABELS)
+    return _page("conventions/public/how.html", svg=diagram.svg(DRAWING, str(get_locale())), level_labels=LEVEL_LABELS)
 
 
 @bp.route("/search")

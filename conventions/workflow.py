@@ -18,6 +18,8 @@ from flask_babel import lazy_gettext as _l
 
 from orgs import roles as R
 from orgs.permissions import register
+from conventions import ballot, lifecycle
+from conventions.models import OPEN_STATES, PUBLIC_STATES, STAFF_ONLY_STATES, ConventionVersion  # noqa: F401 - the groups, for importers
 from workflow.engine import Condition, State, Transition, Workflow
 
 # --- actions -----------------------------------------------------------------------
@@ -38,10 +40,6 @@ register("convention.repeal", subtree=(R.STREET_OFFICER,))
 
 # --- states ------------------------------------------------------------------------
 
-PUBLIC_STATES = ("published", "superseded", "repealed")
-# States residents of the scope do not see (the drafters' working text).
-STAFF_ONLY_STATES = ("draft", "withdrawn")
-OPEN_STATES = ("draft", "consultation", "street_review", "voting", "adopted", "filed")
 BEFORE_ADOPTION = ("draft", "consultation", "street_review", "voting")
 
 STATES = [
@@ -64,94 +62,70 @@ STATES = [
 ]
 
 
-def _lifecycle():
-    from conventions import lifecycle
-
-    return lifecycle
-
-
-def _check(name: str):
-    return lambda version, ctx: getattr(_lifecycle(), name)(version, ctx)
-
-
-def _callback(name: str):
-    return lambda version, ctx: getattr(_lifecycle(), name)(version, ctx)
-
-
-def _ballot(name: str):
-    """A condition or callback of conventions/ballot.py (a ballot through procedures.voting)."""
-    def call(version, ctx):
-        from conventions import ballot
-
-        return getattr(ballot, name)(version, ctx)
-
-    return call
-
-
-HAS_ARTICLES = Condition(_check("has_articles"), _l("The text has no articles yet."))
+HAS_ARTICLES = Condition(lifecycle.has_articles, _l("The text has no articles yet."))
 ALL_ANSWERED = Condition(
-    _check("all_comments_answered"),
+    lifecycle.all_comments_answered,
     _l("Every comment must be answered before the consultation is closed."),
 )
-VOTE_FAILS = Condition(_check("entered_vote_fails"), _l("The vote passed."))
-VOTE_PASSES = Condition(_check("entered_vote_passes"), _l("The vote did not pass."))
+VOTE_FAILS = Condition(lifecycle.entered_vote_fails, _l("The vote passed."))
+VOTE_PASSES = Condition(lifecycle.entered_vote_passes, _l("The vote did not pass."))
 VOTE_PASSED = Condition(
-    _check("vote_passed"),
+    lifecycle.vote_passed,
     _l("The vote has not passed: a convention is filed and published only after the vote adopts it."),
 )
 FILED = Condition(
-    _check("is_filed"),
+    lifecycle.is_filed,
     _l("The convention has not been filed with the street: record the filing number and date first."),
 )
 NO_BALLOT = Condition(
-    _ballot("no_ballot"),
+    ballot.no_ballot,
     _l("A ballot of the households was opened for this vote: its result decides, not counts typed in."),
 )
-BALLOT_POSSIBLE = Condition(_ballot("ballot_possible"),
+BALLOT_POSSIBLE = Condition(ballot.ballot_possible,
                             _l("A ballot needs an estate or a building: a community-wide vote is held as a meeting."))
-BALLOT_FAILED = Condition(_ballot("ballot_failed"), _l("The ballot has not been closed and counted yet."))
-BALLOT_PASSED = Condition(_ballot("ballot_passed"), _l("The ballot has not been closed and counted yet."))
-NEWER_PUBLISHED = Condition(_check("newer_version_published"), _l("No newer version is being published."))
+BALLOT_FAILED = Condition(ballot.ballot_failed, _l("The ballot has not been closed and counted yet."))
+BALLOT_PASSED = Condition(ballot.ballot_passed, _l("The ballot has not been closed and counted yet."))
+NEWER_PUBLISHED = Condition(lifecycle.newer_version_published, _l("No newer version is being published."))
 
 VOTE_FIELDS = ("entitled_heads", "agree_heads", "disagree_heads", "abstain_heads")
 
 TRANSITIONS = [
     Transition("submit_for_consultation", ("draft",), "consultation", "convention.draft",
-               _l("Open the consultation"), conditions=(HAS_ARTICLES,), after=(_callback("clear_note"),),
+               _l("Open the consultation"), conditions=(HAS_ARTICLES,), after=(lifecycle.clear_note,),
                style="primary"),
     Transition("close_consultation", ("consultation",), "street_review", "convention.draft",
                _l("Close the consultation and send to the street for review"), conditions=(ALL_ANSWERED,),
                style="primary"),
     Transition("approve_review", ("street_review",), "voting", "convention.review",
-               _l("Approve: put the text to the vote"), after=(_callback("prepare_vote"),), style="primary"),
+               _l("Approve: put the text to the vote"), after=(lifecycle.prepare_vote,), style="primary"),
     Transition("return_for_revision", ("street_review",), "draft", "convention.review",
-               _l("Send back for revision"), reason=True, after=(_callback("note_reason"),)),
+               _l("Send back for revision"), reason=True, after=(lifecycle.note_reason,)),
     Transition("open_ballot", ("voting",), "voting", "convention.vote", _l("Open a ballot of the households"),
-               conditions=(BALLOT_POSSIBLE, NO_BALLOT), after=(_ballot("open_ballot"),)),
+               conditions=(BALLOT_POSSIBLE, NO_BALLOT), after=(ballot.open_ballot,)),
     Transition("take_ballot_result", ("voting",), "draft", "convention.vote", _l("Take the result of the ballot"),
-               conditions=(BALLOT_FAILED,), before=(_ballot("take_failed_ballot"),), style="primary"),
+               conditions=(BALLOT_FAILED,), before=(ballot.take_failed_ballot,), style="primary"),
     Transition("take_ballot_result", ("voting",), "adopted", "convention.vote", _l("Take the result of the ballot"),
-               conditions=(BALLOT_PASSED,), before=(_ballot("take_passed_ballot"),), style="primary"),
+               conditions=(BALLOT_PASSED,), before=(ballot.take_passed_ballot,), style="primary"),
     Transition("record_vote", ("voting",), "draft", "convention.vote", _l("Record the result of the meeting"),
-               fields=VOTE_FIELDS, conditions=(NO_BALLOT, VOTE_FAILS), before=(_callback("record_failed_vote"),),
+               fields=VOTE_FIELDS, conditions=(NO_BALLOT, VOTE_FAILS), before=(lifecycle.record_failed_vote,),
                style="primary"),
     Transition("record_vote", ("voting",), "adopted", "convention.vote", _l("Record the result of the meeting"),
-               fields=VOTE_FIELDS, conditions=(NO_BALLOT, VOTE_PASSES), before=(_callback("record_passed_vote"),),
+               fields=VOTE_FIELDS, conditions=(NO_BALLOT, VOTE_PASSES), before=(lifecycle.record_passed_vote,),
                style="primary"),
     Transition("file", (*BEFORE_ADOPTION, "adopted"), "filed", "convention.file",
                _l("Record the filing"), fields=("filing_number", "filing_date"), conditions=(VOTE_PASSED,),
-               before=(_callback("record_filing"),), style="primary"),
+               before=(lifecycle.record_filing,), style="primary"),
     Transition("publish", (*BEFORE_ADOPTION, "adopted", "filed"), "published", "convention.publish",
                _l("Publish"), fields=("effective_date",), conditions=(VOTE_PASSED, FILED),
-               before=(_callback("check_effective_date"),),
-               after=(_callback("supersede_previous"), _callback("sign_after_commit")), style="primary"),
+               before=(lifecycle.check_effective_date,),
+               after=(lifecycle.supersede_previous, lifecycle.sign_after_commit), style="primary"),
     Transition("supersede", ("published",), "superseded", "convention.publish",
                _l("Superseded by a newer version"), conditions=(NEWER_PUBLISHED,),
-               after=(_callback("end_in_force"),)),
+               after=(lifecycle.end_in_force,)),
     Transition("repeal", ("published",), "repealed", "convention.repeal", _l("Repeal"), reason=True,
-               after=(_callback("end_in_force"), _callback("note_reason")), style="danger"),
+               after=(lifecycle.end_in_force, lifecycle.note_reason), style="danger"),
     Transition("withdraw", BEFORE_ADOPTION, "withdrawn", "convention.draft", _l("Withdraw this version"),
-               reason=True, after=(_callback("note_reason"),), style="danger"),
+               reason=True, after=(lifecycle.note_reason,), style="danger"),
 ]
 
 # Audit entries that are not transitions of the workflow.
@@ -166,6 +140,7 @@ EVENT_LABELS = {
 }
 
 WORKFLOW = Workflow("convention_version", STATES, TRANSITIONS, initial="draft", event_labels=EVENT_LABELS)
+ConventionVersion.workflow = WORKFLOW
 
 
 def event_label(trigger: str):

@@ -56,10 +56,10 @@ from core.db import utcnow
 from core.errors import ValidationError
 from core.extensions import db
 from core.types import PathColumnType, under_path
-from orgs import demo
 from orgs import roles as R
 from orgs.models import Building, Estate, Household, LiaisonHousehold, OrgNode, Person, StairwellUnit
 from orgs import permissions
+from rules.policy import current_policy
 from orgs.permissions import register
 from workflow import audit, engine
 from workflow.engine import Condition, FireContext, State, Transition, Workflow, WorkflowSubject
@@ -451,11 +451,6 @@ class DispatchAssignment(WorkflowSubject, db.Model):
     def responsible_org_for(self, state: State) -> OrgNode | None:
         return None if state.terminal else self.org
 
-    def deadline_days(self, state: State) -> int | None:
-        from rules.policy import current_policy
-
-        return current_policy().deadlines.get(state.name)
-
 
 class DispatchUnitCount(db.Model):
     """Consents gathered in one stairwell unit, as reported by one assignment."""
@@ -469,12 +464,3 @@ class DispatchUnitCount(db.Model):
     unit_id: Mapped[int] = mapped_column(ForeignKey("stairwell_unit.id"), primary_key=True, index=True)
     households: Mapped[int] = mapped_column(Integer)
     consents: Mapped[int] = mapped_column(Integer)
-
-
-def _load_demo() -> str | None:
-    from dispatch.demo import load
-
-    return load()
-
-
-demo.add_loader(_load_demo)

@@ -20,6 +20,7 @@ from core.types import under_path
 from orgs import permissions
 from orgs.models import Building, Estate, Household, LiaisonHousehold, OrgNode, StairwellUnit
 from workflow import audit, deadlines, engine
+from workflow.sweep import overdue_loop
 from dispatch.models import (
     CANCEL,
     CANCELLED,
@@ -552,18 +553,11 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
     the deadline pass, with a fresh deadline, so running the sweep again at once
     changes nothing (idempotent). Each referral is one transaction and is audited."""
     now = now or utcnow()
-    ids = db.session.scalars(
+    return overdue_loop(
         select(DispatchAssignment.id)
         .where(DispatchAssignment.state.in_(OPEN_STATES), DispatchAssignment.due_at < now)
-        .order_by(DispatchAssignment.due_at)
-    ).all()
-    db.session.rollback()
-    counts = {"dispatch_escalated": 0, "dispatch_at_top": 0}
-    for assignment_id in ids:
-        outcome = _escalate(assignment_id, now)
-        if outcome:
-            counts[outcome] += 1
-    return counts
+        .order_by(DispatchAssignment.due_at), _escalate, ("dispatch_escalated", "dispatch_at_top"),
+        now)
 
 
 def _escalate(assignment_id: int, now: datetime) -> str | None:

@@ -16,7 +16,6 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from core.db import utcnow
 from core.errors import DomainError, NotFound, NotPermitted
 from core.extensions import db
-from core.nav import add_nav
 from core.web import flash_error
 from orgs import permissions
 from dispatch import services
@@ -27,13 +26,6 @@ from workflow.timeline import TimelineRow
 
 bp = Blueprint("dispatch", __name__, url_prefix="/dispatches")
 PER_PAGE = 30
-
-def _add_nav_entry(state) -> None:
-    add_nav(state.app, "dispatch.dispatch_list", _l("Tasks sent down"), 15,
-            lambda user: permissions.can(user, "dispatch.view"))
-
-
-bp.record_once(_add_nav_entry)
 
 
 class LaunchForm(FlaskForm):

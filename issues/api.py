@@ -22,6 +22,7 @@ from core.errors import DomainError, InvalidTransition
 from core.extensions import db
 from issues import api_spec, services
 from rules import categories
+from rules.policy import current_policy
 from workflow import timeline
 from workflow.engine import Transition
 from issues.models import RenovationIssue
@@ -168,9 +169,9 @@ def issue_summary(issue: RenovationIssue, now: datetime) -> dict[str, Any]:
         "id": issue.id,
         "title": issue.title,
         "category": issue.category,
-        "category_label": categories.category_label(issue.category),
+        "category_label": str(categories.CATEGORIES.get(issue.category, issue.category)),
         "subcategory": issue.subcategory,
-        "subcategory_label": categories.subcategory_label(issue.category, issue.subcategory),
+        "subcategory_label": current_policy().subcategory_label(issue.subcategory),
         "direction": issue.direction,
         "state": issue.state,
         "state_label": str(state.label),

@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from core.extensions import db
-from orgs.demo import add_loader
 from orgs.models import Household, LiaisonHousehold, OrgNode, Person
 from procedures import demo as procedure_demo
 from workflow import engine
@@ -69,6 +68,3 @@ def load() -> str | None:
         _run(issue, steps)
         created.append(issue)
     return f"{len(created)} renovation issues"
-
-
-add_loader(load)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Optional
 
+from flask_babel import gettext as _
 from sqlalchemy import (
     CheckConstraint,
     DateTime,
@@ -26,7 +27,6 @@ from orgs.models import Building, Estate, Household, LiaisonHousehold, OrgNode, 
 from workflow import audit
 from workflow.engine import WorkflowSubject
 from rules.policy import current_policy
-from issues.renovation import WORKFLOW
 
 # Built once: SQLAlchemy reuses its compiled form.
 _LIAISON_ORG = select(LiaisonHousehold.org_id).where(
@@ -67,7 +67,7 @@ class RenovationIssue(WorkflowSubject, db.Model):
               "due_at", "id"),
     )
     subject_type = "renovation_issue"
-    workflow = WORKFLOW
+    # `workflow` is set by issues/renovation.py, which declares it (its callbacks use these models).
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
@@ -154,9 +154,6 @@ class RenovationIssue(WorkflowSubject, db.Model):
         # The chain above the issue's own path: the same nodes that see the issue answer for it.
         return node_at_level(self.path, state.level)
 
-    def deadline_days(self, state):
-        return current_policy().deadlines.get(state.name)
-
 
 class IssuePhoto(db.Model):
     __tablename__ = "issue_photo"
@@ -171,3 +168,14 @@ class IssuePhoto(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     issue: Mapped[RenovationIssue] = relationship(back_populates="photos")
+
+
+def plan_for(estate: Estate, year: int | None = None) -> EstatePlan:
+    """The estate's plan for the year (一小区一方案), created on first use."""
+    year = year or utcnow().year
+    plan = db.session.scalar(select(EstatePlan).where(EstatePlan.estate_id == estate.id, EstatePlan.year == year))
+    if plan is None:
+        plan = EstatePlan(estate=estate, year=year, title=_("%(estate)s renovation plan %(year)d", estate=estate.name, year=year), path=estate.path)
+        db.session.add(plan)
+        db.session.flush()
+    return plan

@@ -17,9 +17,10 @@ from core.errors import ValidationError
 from core.extensions import db
 from orgs import roles as R
 from orgs.permissions import register
+from workflow.diagram import Drawing
 from workflow.engine import Condition, State, Transition, Workflow
-from issues import acceptance_hooks as acceptance
 from issues import procedure_hooks as procedures
+from issues.models import RenovationIssue, plan_for
 
 # --- actions (who may do what, scoped to the org subtree or to their own items) ---
 
@@ -115,8 +116,6 @@ def _clear_resume_state(issue, ctx) -> None:
 
 
 def _merge(issue, ctx) -> None:
-    from issues.models import RenovationIssue
-
     try:
         target_id = int(ctx.data.get("merge_into"))
     except (TypeError, ValueError):
@@ -133,8 +132,6 @@ def _merge(issue, ctx) -> None:
 
 
 def _include_in_plan(issue, ctx) -> None:
-    from issues.services import plan_for
-
     plan = plan_for(issue.estate)
     issue.plan = plan
     ctx.payload["plan_id"] = plan.id
@@ -263,15 +260,16 @@ TRANSITIONS = [
     Transition("report_progress", ("construction",), "construction", "issue.report_progress",
                _l("Report progress"), fields=("progress",), before=(_record_progress,)),
     Transition("finish_construction", ("construction",), "acceptance", "issue.report_progress",
-               _l("Construction finished: request acceptance"), after=(_finish, acceptance.open_inspection),
+               _l("Construction finished: request acceptance"), after=(_finish,),
                style="primary"),
-    # The joint inspection fires these two itself (as the system actor) when it concludes.
+    # The joint inspection fires these two itself (as the system actor) when it concludes;
+    # acceptance/hooks.py attaches the inspection's conditions and callbacks to them.
     Transition("accept", ("acceptance",), "long_term_management", "issue.accept", _l("Accept the work"),
-               conditions=(acceptance.INSPECTION_ACCEPTED,), system=True, style="primary"),
+               system=True, style="primary"),
     Transition("require_rectification", ("acceptance",), "rectification", "issue.accept",
-               _l("Require rectification"), reason=True, conditions=(acceptance.INSPECTION_FAILED,), system=True),
+               _l("Require rectification"), reason=True, system=True),
     Transition("request_reinspection", ("rectification",), "acceptance", "issue.report_progress",
-               _l("Rectified: request re-inspection"), after=(acceptance.start_reinspection,), style="primary"),
+               _l("Rectified: request re-inspection"), style="primary"),
     Transition("close", ("resolved", "long_term_management"), "closed", "issue.close", _l("Close"),
                after=(_mark_closed,)),
     *_dispute_transitions(),
@@ -286,6 +284,8 @@ EVENT_LABELS = {
 }
 
 WORKFLOW = Workflow("renovation_issue", STATES, TRANSITIONS, initial="review_household", event_labels=EVENT_LABELS)
+RenovationIssue.workflow = WORKFLOW
+DRAWING = Drawing(WORKFLOW, hidden=frozenset({"rate"}))
 
 
 def initial_state_for(issue) -> str:

@@ -15,11 +15,14 @@ from core import storage
 from core.db import lock, utcnow, write_transaction
 from core.errors import InvalidTransition, NotFound, StaleVersion, ValidationError
 from core.extensions import db
+from core.types import under_path
 from orgs import permissions
-from orgs.models import Building, Estate, Household, OrgNode, StairwellUnit
+from orgs.models import Building, Estate, Household, LiaisonHousehold, OrgNode, StairwellUnit
 from rules import categories
+from rules.policy import current_policy
 from workflow import audit, deadlines, engine
-from issues.models import EstatePlan, IssuePhoto, RenovationIssue
+from workflow.sweep import overdue_loop
+from issues.models import EstatePlan, IssuePhoto, RenovationIssue, plan_for
 from issues.renovation import WORKFLOW, initial_state_for
 
 MAX_PHOTOS = 6
@@ -66,7 +69,7 @@ def _validate_issue_fields(title: str, category: str, subcategory: str) -> None:
         errors["title"] = _("Please give a short title.")
     if category not in categories.CATEGORIES:
         errors["category"] = _("Choose a category.")
-    elif not categories.valid(category, subcategory):
+    elif not current_policy().valid(category, subcategory):
         errors["subcategory"] = _("Choose a sub-category of the chosen category.")
     if errors:
         raise ValidationError(_("Some information is missing or invalid."), fields=errors)
@@ -153,17 +156,6 @@ def _store_photos(issue: RenovationIssue, actor, photos: list[Photo]) -> None:
         ))
 
 
-def plan_for(estate: Estate, year: int | None = None) -> EstatePlan:
-    """The estate's plan for the year (一小区一方案), created on first use."""
-    year = year or utcnow().year
-    plan = db.session.scalar(select(EstatePlan).where(EstatePlan.estate_id == estate.id, EstatePlan.year == year))
-    if plan is None:
-        plan = EstatePlan(estate=estate, year=year, title=_("%(estate)s renovation plan %(year)d", estate=estate.name, year=year), path=estate.path)
-        db.session.add(plan)
-        db.session.flush()
-    return plan
-
-
 # --- reading ---------------------------------------------------------------------
 
 
@@ -183,8 +175,6 @@ def visible_filter(actor):
     household_ids = set(actor.household_ids)
     member_orgs = [m.org_id for m in actor.memberships if m.role == "member_household"]
     if member_orgs:
-        from orgs.models import LiaisonHousehold
-
         household_ids |= set(db.session.scalars(
             select(LiaisonHousehold.household_id).where(LiaisonHousehold.org_id.in_(member_orgs))
         ))
@@ -230,8 +220,6 @@ def issue_query(actor, f: IssueFilter, now: datetime | None = None) -> Select:
         node = db.session.get(OrgNode, f.org_id)
         if node is None or not permissions.can(actor, "org.view", node):
             raise NotFound(_("Not found."))
-        from core.types import under_path
-
         stmt = stmt.where(under_path(RenovationIssue.path, node.path))
     return stmt
 
@@ -283,17 +271,10 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
     Each escalation renews the deadline, so running the sweep again at once does
     nothing more (idempotent)."""
     now = now or utcnow()
-    ids = db.session.scalars(
+    return overdue_loop(
         select(RenovationIssue.id).where(RenovationIssue.open.is_(True), RenovationIssue.due_at < now)
-        .order_by(RenovationIssue.due_at)
-    ).all()
-    db.session.rollback()
-    counts = {"escalated": 0, "raised_to_parent": 0, "at_top": 0}
-    for issue_id in ids:
-        outcome = _escalate_one(issue_id, now)
-        if outcome:
-            counts[outcome] += 1
-    return counts
+        .order_by(RenovationIssue.due_at), _escalate_one, ("escalated", "raised_to_parent", "at_top"),
+        now)
 
 
 def _overdue(issue: RenovationIssue | None, now: datetime) -> bool:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -20,7 +21,9 @@ from orgs.roles import LEVEL_LABELS, RESIDENT
 from issues import services
 from rules import categories
 from workflow import timeline
-from issues.renovation import WORKFLOW
+from issues.renovation import DRAWING, WORKFLOW
+from rules.policy import current_policy
+from workflow.diagram import svg as diagram_svg
 
 bp = Blueprint("issues", __name__)
 
@@ -78,8 +81,8 @@ def place_choices(person) -> list[tuple[str, str]]:
 def _fill_raise_form(form: RaiseForm) -> None:
     form.category.choices = [(code, str(label)) for code, label in categories.CATEGORIES.items()]
     form.subcategory.choices = {
-        str(categories.CATEGORIES[cat]): [(code, str(label)) for code, label in subs.items()]
-        for cat, subs in categories.SUBCATEGORIES.items()
+        str(label): [(sub.code, str(sub.label)) for sub in current_policy().subcategories_of(cat)]
+        for cat, label in categories.CATEGORIES.items()
     }
     form.place.choices = place_choices(current_user)
     form.mode.choices = [("demand", str(_l("A demand from residents")))]
@@ -171,8 +174,8 @@ def _render_issue(issue, form: TransitionForm | None = None, status: int = 200):
         form=form,
         overdue=services.is_overdue(issue),
         resident_view=_is_resident_only(current_user),
-        category_label=categories.category_label(issue.category),
-        subcategory_label=categories.subcategory_label(issue.category, issue.subcategory),
+        category_label=categories.CATEGORIES.get(issue.category, issue.category),
+        subcategory_label=current_policy().subcategory_label(issue.subcategory),
     ), status
 
 
@@ -215,15 +218,10 @@ def photo(issue_id: int, photo_id: int):
 
 @bp.route("/help/workflow")
 def diagram():
-    from flask_babel import get_locale
-
-    from workflow.diagram import svg
-    from rules.policy import current_policy
-
     return render_template(
         "issues/diagram.html",
-        svg=svg(str(get_locale())),
+        svg=diagram_svg(DRAWING, str(get_locale())),
         states=WORKFLOW.states.values(),
-        deadlines=current_policy().deadlines,
+        deadlines=current_policy().deadlines.get(WORKFLOW.name, {}),
         level_labels=LEVEL_LABELS,
     )

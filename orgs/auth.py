@@ -11,9 +11,10 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from core.api import bearer_token
 from core.errors import DomainError
 from core.extensions import db
-from orgs import services
+from orgs import services, tokens
 from orgs.models import Person
 
 bp = Blueprint("auth", __name__)
@@ -35,9 +36,6 @@ def load_user(user_id: str) -> Person | None:
 def load_user_from_request(req) -> Person | None:
     """Flask-Login request loader: a personal API token sent as Authorization: Bearer
     (API paths only; the token is looked up by its SHA-256, see orgs.tokens)."""
-    from core.api import bearer_token
-    from orgs import tokens
-
     if not req.path.startswith("/api/"):
         return None
     token = bearer_token()

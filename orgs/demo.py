@@ -7,8 +7,10 @@ from __future__ import annotations
 import random
 from decimal import Decimal
 
+from flask import Flask, current_app
 from sqlalchemy import select
 
+from core.db import write_transaction
 from core.extensions import db
 from orgs import roles as R
 from orgs import services
@@ -40,12 +42,13 @@ ACCOUNTS = [
 ]
 RESIDENT_USERNAME = "resident"
 
-_LOADERS: list = []
 
 
-def add_loader(fn) -> None:
-    """Other packages add their demo data after the org tree (workflow, conventions...)."""
-    _LOADERS.append(fn)
+def add_loader(app: Flask, fn) -> None:
+    """A package adds its demo data after the org tree, in the order packages are set up."""
+    loaders = app.extensions.setdefault("wuji_demo_loaders", [])
+    if fn not in loaders:
+        loaders.append(fn)
 
 
 def _name(rng: random.Random) -> str:
@@ -158,13 +161,11 @@ def _accounts(households) -> None:
 
 def load() -> list[str]:
     """Load everything once; returns what was loaded."""
-    from core.db import write_transaction
-
     done = []
     with write_transaction():
         if load_org_tree():
             done.append("org tree")
-    for loader in _LOADERS:
+    for loader in current_app.extensions.get("wuji_demo_loaders", []):
         with write_transaction():
             label = loader()
             if label:

@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from core.api import api, invalid, require_login, text_field
 from core.errors import DomainError, ValidationError
 from procedures import consultation, notice, voting
+from orgs.permissions import is_staff
 from rules import tally
 from procedures.api_spec import register_spec
 
@@ -234,8 +235,6 @@ def cancel_vote(vote_id: int):
 
 def objection_json(objection: notice.Objection, actor) -> dict[str, Any]:
     """Objectors' names are shown to staff and to the objector, not to other residents."""
-    from orgs.permissions import is_staff
-
     show_name = objection.author_id == actor.id or is_staff(actor)
     return {
         "id": objection.id, "body": objection.body, "status": objection.status,

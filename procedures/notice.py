@@ -105,8 +105,7 @@ class Objection(db.Model):
 
 
 def notice_days(subcategory: str = "") -> int:
-    policy = current_policy()
-    return policy.notice_days_by_subcategory.get(subcategory, policy.notice_days_default)
+    return current_policy().notice_days(subcategory)
 
 
 def period_end(published_at: datetime, days: int) -> datetime:
@@ -118,7 +117,7 @@ def period_end(published_at: datetime, days: int) -> datetime:
 # --- publishing ----------------------------------------------------------------------
 
 
-def _clean(value: str | None, limit: int) -> str:
+def clean_text(value: str | None, limit: int) -> str:
     return (value or "").strip()[:limit]
 
 
@@ -129,7 +128,7 @@ def create_notice(actor, target: Target, *, title: str, body: str, days: int, vo
     now = utcnow()
     notice = Notice(
         target_type=target.type, target_id=target.id, estate_id=target.estate_id, path=target.path,
-        title=_clean(title, 200) or target.label[:200], body=_clean(body, MAX_TEXT), days=days,
+        title=clean_text(title, 200) or target.label[:200], body=clean_text(body, MAX_TEXT), days=days,
         published_at=now, ends_at=period_end(now, days), published_by_id=actor.id, vote_id=vote_id,
     )
     db.session.add(notice)
@@ -151,35 +150,6 @@ def publish_notice(actor, target_type: str, target_id: int, *, title: str, body:
         return create_notice(actor, target, title=title, body=body, days=days)
 
 
-def _issue_notice_text(issue, ctx) -> str:
-    """The decision put on notice: the item, and the vote result or why no vote was needed."""
-    from procedures.voting import latest_vote, stored_result
-
-    lines = [issue.title]
-    if issue.description:
-        lines.append(issue.description)
-    vote = latest_vote("renovation_issue", issue.id)
-    if ctx.trigger == "vote_passed" and vote is not None and vote.state == "closed":
-        lines += tally.describe(stored_result(vote))
-    elif ctx.reason:
-        lines.append(_("No vote was needed: %(reason)s", reason=ctx.reason))
-    lines.append(_("Written objections may be filed with the community until the notice period ends."))
-    return "\n".join(lines)
-
-
-def publish_for_issue(issue, ctx) -> None:
-    """Callback on entering public_notice: publish the notice with the period of the city policy."""
-    from procedures.voting import latest_vote
-
-    target = resolve("renovation_issue", issue.id)
-    vote = latest_vote("renovation_issue", issue.id) if ctx.trigger == "vote_passed" else None
-    text = _clean(ctx.data.get("notice_text"), MAX_TEXT) or _issue_notice_text(issue, ctx)
-    notice = create_notice(ctx.actor, target, title=_("Public notice: %(title)s", title=issue.title),
-                           body=text, days=notice_days(issue.subcategory),
-                           vote_id=vote.id if vote is not None else None)
-    ctx.payload["notice_id"] = notice.id
-
-
 def latest_notice(target_type: str, target_id: int) -> Optional[Notice]:
     return db.session.scalar(
         select(Notice).where(Notice.target_type == target_type, Notice.target_id == target_id)
@@ -191,24 +161,6 @@ def notices_for(target_type: str, target_id: int) -> list[Notice]:
     return list(db.session.scalars(
         select(Notice).where(Notice.target_type == target_type, Notice.target_id == target_id).order_by(Notice.id)
     ))
-
-
-def issue_notice_over(issue, ctx=None) -> bool:
-    """Condition: the issue's notice was published and its period has passed."""
-    notice = latest_notice("renovation_issue", issue.id)
-    return notice is not None and notice.period_over()
-
-
-def issue_objections_settled(issue, ctx=None) -> bool:
-    """Condition: no objection to the issue's notice is still awaiting an answer."""
-    notice = latest_notice("renovation_issue", issue.id)
-    if notice is None:
-        return False
-    waiting = db.session.scalar(
-        select(func.count()).select_from(Objection)
-        .where(Objection.notice_id == notice.id, Objection.status == "open")
-    )
-    return not waiting
 
 
 # --- objections ----------------------------------------------------------------------
@@ -231,7 +183,7 @@ def _own_household(actor, notice: Notice) -> int | None:
 
 def file_objection(actor, notice_id: int, body: str) -> Objection:
     """A resident or owner of the estate files a written objection while the notice runs."""
-    text = _clean(body, MAX_TEXT)
+    text = clean_text(body, MAX_TEXT)
     if not text:
         raise ValidationError(_("Write your objection."), fields={"body": _("This field is required.")})
     with write_transaction():
@@ -260,7 +212,7 @@ def _lock_objection(objection_id: int) -> tuple[Objection, Notice]:
 
 def answer_objection(actor, objection_id: int, answer: str) -> Objection:
     """The community answers in writing; the answer is shown with the objection."""
-    text = _clean(answer, MAX_TEXT)
+    text = clean_text(answer, MAX_TEXT)
     if not text:
         raise ValidationError(_("Write the answer."), fields={"answer": _("This field is required.")})
     with write_transaction():

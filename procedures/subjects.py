@@ -1,7 +1,7 @@
 """What consultations, votes and notices are about: a generic (target_type, target_id) link.
 
-A target is a renovation issue, an estate plan or (registered by the conventions
-package) a convention version. Each resolves to a `Target`: its estate, its path
+A target is whatever a package registers: a renovation issue or an estate plan
+(issues/targets.py), a convention version (conventions/ballot.py). Each resolves to a `Target`: its estate, its path
 (jurisdiction is a prefix test on it), a label and the kind of matter it is, which
 picks the default voting rule (rules.tally.default_rule_for).
 
@@ -11,7 +11,7 @@ subjects (workflow.audit) already use `subject_type` for their own kind.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 from flask_babel import gettext as _
 from sqlalchemy import ForeignKey, Integer, String, select
@@ -33,14 +33,6 @@ VIEW_SUBTREE = (R.STREET_OFFICER, R.COMMUNITY_OFFICER, R.OWNERS_COMMITTEE, R.PRO
 VIEW_OWN = (R.RESIDENT, R.MEMBER_HOUSEHOLD, R.GRID_WORKER, R.BUILDING_GROUP_LEADER)
 # Everyone but the administrator (who holds every action by subtree anyway).
 EVERYONE = tuple(role for role in R.ALL_ROLES if role != R.ADMIN)
-
-# Sub-categories of renovation issues that build on or change the use of common parts
-# (Civil Code Art. 278 item 8); everything else alters buildings or their ancillary
-# facilities (item 7). Both take the three-quarters rule nationally.
-COMMON_PARTS_SUBCATEGORIES = frozenset({
-    "parking", "ev_charging", "ebike_shed", "parcel_lockers", "elderly_care", "childcare", "canteen",
-})
-
 
 @dataclass(frozen=True)
 class Target:
@@ -69,26 +61,49 @@ class Workplace:
         return acts_within(person, self.path)
 
 
-_RESOLVERS: dict[str, Callable[[int], Optional[Target]]] = {}
+@dataclass(frozen=True)
+class TargetKind:
+    """A kind of target and how the procedures report to it.
+
+    Procedures know nothing of what they are attached to: the package that owns a
+    kind of target registers it here with its hooks (issues/targets.py for renovation
+    issues and estate plans, conventions/ballot.py for convention versions).
+    """
+
+    name: str
+    resolve: Callable[[int], Optional[Target]]
+    label: Any = None  # the word on procedure pages
+    # (actor, target_id, options, version) -> Vote: the vote opens through the target's own transition
+    open_vote: Optional[Callable] = None
+    # (vote, actor, on_failure, reason) -> None: a closed vote's outcome, told to the target
+    vote_closed: Optional[Callable] = None
 
 
-def register_target(type_name: str, resolver: Callable[[int], Optional[Target]]) -> None:
-    """Declare a kind of target (the conventions package registers "convention_version")."""
-    _RESOLVERS[type_name] = resolver
+_KINDS: dict[str, TargetKind] = {}
+
+
+def register_target(type_name: str, resolver: Callable[[int], Optional[Target]], *, label: Any = None,
+                    open_vote: Optional[Callable] = None, vote_closed: Optional[Callable] = None) -> None:
+    """Declare a kind of target, with the hooks through which procedures report to it."""
+    _KINDS[type_name] = TargetKind(type_name, resolver, label, open_vote, vote_closed)
+
+
+def target_kind(type_name: str) -> Optional[TargetKind]:
+    return _KINDS.get(type_name)
 
 
 def target_types() -> tuple[str, ...]:
-    return tuple(_RESOLVERS)
+    return tuple(_KINDS)
 
 
 def resolve(type_name: str, ident: object) -> Target:
     """The target, or NotFound for an unknown type or id."""
-    resolver = _RESOLVERS.get(type_name)
+    kind = _KINDS.get(type_name)
     try:
         number = int(ident)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         number = None
-    target = resolver(number) if resolver is not None and number is not None else None
+    target = kind.resolve(number) if kind is not None and number is not None else None
     if target is None:
         raise NotFound(_("Not found."))
     return target
@@ -110,38 +125,6 @@ def acts_within(person, path: str) -> bool:
         m.role != R.RESIDENT and (m.org.path.startswith(path) or path.startswith(m.org.path))
         for m in getattr(person, "memberships", ())
     )
-
-
-def issue_subject_kind(subcategory: str) -> SubjectKind:
-    if subcategory == "elevator":
-        return SubjectKind.ELEVATOR_RETROFIT
-    if subcategory in COMMON_PARTS_SUBCATEGORIES:
-        return SubjectKind.COMMON_PARTS_USE
-    return SubjectKind.RENOVATION_PLAN
-
-
-def _issue(ident: int) -> Optional[Target]:
-    from issues.models import RenovationIssue
-
-    issue = db.session.get(RenovationIssue, ident)
-    if issue is None:
-        return None
-    return Target("renovation_issue", issue.id, issue, issue.estate_id, issue.path,
-                  f"#{issue.id} {issue.title}", issue_subject_kind(issue.subcategory), issue.subcategory)
-
-
-def _plan(ident: int) -> Optional[Target]:
-    from issues.models import EstatePlan
-
-    plan = db.session.get(EstatePlan, ident)
-    if plan is None:
-        return None
-    return Target("estate_plan", plan.id, plan, plan.estate_id, plan.path, plan.title,
-                  SubjectKind.RENOVATION_PLAN)
-
-
-register_target("renovation_issue", _issue)
-register_target("estate_plan", _plan)
 
 
 class TargetLink:

@@ -10,20 +10,19 @@ from typing import Callable
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from core.errors import DomainError, ValidationError
 from core.extensions import db
 from core.web import flash_error
 from orgs import permissions
+from orgs.models import Estate
 from procedures import consultation, notice, voting
 from rules import tally
-from procedures.subjects import Target, Workplace, resolve
+from procedures.subjects import Target, Workplace, resolve, target_kind
 
 bp = Blueprint("procedures", __name__)
 
-TARGET_LABELS = {"renovation_issue": _l("Issue"), "estate_plan": _l("Estate plan")}
 
 
 def _after_error(err: DomainError, render: Callable[[], str]):
@@ -176,8 +175,6 @@ def _render_open_form(target_type: str, target_id: int) -> str:
 
 def _scope_choices(target: Target) -> list[tuple[str, str]]:
     """The target's own place first (the default electorate), then the rest of its estate."""
-    from orgs.models import Estate
-
     estate = db.session.get(Estate, target.estate_id)
     kind, ident = voting.default_scope(target)
     choices = [(f"{kind}:{ident}", _("Default: the item's own place"))]
@@ -278,7 +275,7 @@ def target_procedures(target: Target) -> dict:
 def _render_target(target_type: str, target_id: int) -> str:
     target = resolve(target_type, target_id)
     permissions.require(current_user, "consultation.view", target)
-    return render_template("procedures/target.html", target_label=TARGET_LABELS.get(target_type, target_type),
+    return render_template("procedures/target.html", target_label=_target_label(target_type),
                            **target_procedures(target))
 
 
@@ -372,13 +369,19 @@ def _quoted(filename: str) -> str:
     return quote(filename, safe="")
 
 
-# --- the issue page hook -------------------------------------------------------------------
+# --- the panel other pages embed ----------------------------------------------------------
+
+
+def _target_label(type_name: str):
+    kind = target_kind(type_name)
+    return kind.label if kind is not None and kind.label is not None else type_name
 
 
 @bp.app_context_processor
-def _issue_procedures_helper() -> dict:
-    """`issue_procedures(issue)` for the issue page: its meetings, votes and notices."""
-    def issue_procedures(issue) -> dict:
-        return target_procedures(resolve("renovation_issue", issue.id))
+def _procedures_helper() -> dict:
+    """`procedures_of(type, id)` for a target's own page (the issue page): its meetings,
+    votes and notices."""
+    def procedures_of(type_name: str, ident: int) -> dict:
+        return target_procedures(resolve(type_name, ident))
 
-    return {"issue_procedures": issue_procedures}
+    return {"procedures_of": procedures_of}

@@ -57,7 +57,9 @@ from workflow import audit, engine
 from rules.calendar import LOCAL, add_calendar_days
 from workflow.engine import Condition, State, Transition, Workflow, WorkflowSubject
 from rules.policy import voting_city
-from procedures.subjects import EVERYONE, VIEW_OWN, VIEW_SUBTREE, Target, TargetLink, acts_within, lives_in_estate, resolve
+from procedures.subjects import (
+    EVERYONE, VIEW_OWN, VIEW_SUBTREE, Target, TargetLink, acts_within, lives_in_estate, resolve, target_kind,
+)
 
 # --- permissions ---------------------------------------------------------------------
 
@@ -552,35 +554,17 @@ def _store_snapshot(vote_id: int, snapshot: Snapshot) -> None:
 
 
 def open_vote(actor, target_type: str, target_id: int, options: VoteOptions,
-              issue_version: int | None = None) -> Vote:
-    """Open a vote on a target. For a renovation issue this is the issue's `open_vote`
-    transition (issues/renovation.py), which creates the vote."""
-    if target_type == "renovation_issue":
-        return _open_for_issue_by_transition(actor, target_id, options, issue_version)
+              target_version: int | None = None) -> Vote:
+    """Open a vote on a target. Where the target's kind opens votes through its own
+    transition (a renovation issue's `open_vote`), its hook does it."""
+    kind = target_kind(target_type)
+    if kind is not None and kind.open_vote is not None:
+        return kind.open_vote(actor, target_id, options, target_version)
     with write_transaction():
         target = resolve(target_type, target_id)
         permissions.require(actor, "vote.open", target)
         vote = create_vote(actor, target, options)
     return vote
-
-
-def _open_for_issue_by_transition(actor, issue_id: int, options: VoteOptions, version: int | None) -> Vote:
-    from issues.models import RenovationIssue
-
-    data = {"scope_kind": options.scope_kind, "scope_id": options.scope_id, "rule": options.rule_name,
-            "vote_title": options.title, "closes_on": options.closes_on}
-    with write_transaction():
-        engine.fire(RenovationIssue, issue_id, "open_vote", actor, version,
-                    **{key: value for key, value in data.items() if value is not None})
-        vote = latest_vote("renovation_issue", issue_id)
-    return vote
-
-
-def open_for_issue(issue, ctx) -> None:
-    """`open_vote` callback: the vote opens with the issue's transition."""
-    target = resolve("renovation_issue", issue.id)
-    vote = create_vote(ctx.actor, target, VoteOptions.from_data(ctx.data))
-    ctx.payload["vote_id"] = vote.id
 
 
 def latest_vote(target_type: str, target_id: int) -> Optional[Vote]:
@@ -956,15 +940,17 @@ ON_FAILURE = ("revise", "withdraw")
 
 
 def close_vote(actor, vote_id: int, version: int | None, *, on_failure: str = "revise", reason: str = "") -> Vote:
-    """Close and count. For a renovation issue in its voting state, the result moves
-    the issue on: passed → public notice; failed → back to the plan for revision, or
-    the item is withdrawn; the reason is shown to residents."""
+    """Close and count, then tell the target the outcome (its kind's `vote_closed` hook:
+    a renovation issue in its voting state moves on to public notice, back to the plan
+    for revision, or is withdrawn); `reason` is shown to residents."""
     if on_failure not in ON_FAILURE:
         raise ValidationError(_("Choose what happens if the vote fails: revise or withdraw."),
                               fields={"on_failure": _("Unknown value.")})
     with write_transaction():
         vote = engine.fire(Vote, vote_id, "close", actor, version)
-        _move_issue_on(vote, actor, on_failure, (reason or "").strip())
+        kind = target_kind(vote.target_type)
+        if kind is not None and kind.vote_closed is not None:
+            kind.vote_closed(vote, actor, on_failure, (reason or "").strip())
     return vote
 
 
@@ -975,37 +961,6 @@ def cancel_vote(actor, vote_id: int, version: int | None, reason: str) -> Vote:
 def failure_reason(vote: Vote) -> str:
     failed = [str(tally.CHECK_LABELS[c.name]) for c in stored_result(vote).checks if not c.met]
     return _("The vote did not pass: %(checks)s not met.", checks="; ".join(failed) or _("no ballots"))
-
-
-def _move_issue_on(vote: Vote, actor, on_failure: str, reason: str) -> None:
-    from issues.models import RenovationIssue
-
-    if vote.target_type != "renovation_issue":
-        return
-    issue = db.session.get(RenovationIssue, vote.target_id)
-    if issue is None or issue.state != "voting":
-        return  # e.g. in a dispute: the result is recorded when the issue returns
-    if vote.passed:
-        engine.fire(RenovationIssue, issue.id, "vote_passed", actor, None)
-        return
-    trigger = "vote_failed" if on_failure == "revise" else "withdraw"
-    text = failure_reason(vote) + (" " + reason if reason else "")
-    engine.fire(RenovationIssue, issue.id, trigger, actor, None, reason=text)
-
-
-def cancel_open_votes(issue, ctx) -> None:
-    """`withdraw` callback: an open vote on a withdrawn issue is cancelled with the same reason."""
-    for vote in votes_for("renovation_issue", issue.id):
-        if vote.state == "open":
-            engine.fire(Vote, vote.id, "cancel", ctx.actor, None, reason=ctx.reason)
-
-
-def latest_vote_outcome(issue) -> Optional[bool]:
-    """True/False: the issue's latest vote closed and passed/failed; None: no closed vote."""
-    vote = latest_vote("renovation_issue", issue.id)
-    if vote is None or vote.state != "closed":
-        return None
-    return bool(vote.passed)
 
 
 def visible_votes(actor, limit: int = 100) -> list[Vote]:

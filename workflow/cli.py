@@ -4,8 +4,13 @@ from __future__ import annotations
 import sys
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
+from sqlalchemy import func, select
+
+from core.extensions import db
+from workflow import diagram, sweep
+from workflow.audit import AuditEntry, verify
 
 audit_cli = AppGroup("audit", help="Audit log.")
 workflow_cli = AppGroup("workflow", help="Workflows.")
@@ -14,10 +19,6 @@ workflow_cli = AppGroup("workflow", help="Workflows.")
 @audit_cli.command("verify")
 def audit_verify() -> None:
     """Check every hash chain; exit 1 naming the first broken entry."""
-    from workflow.audit import AuditEntry, verify
-    from core.extensions import db
-    from sqlalchemy import func, select
-
     breaks = verify()
     total = db.session.scalar(select(func.count()).select_from(AuditEntry)) or 0
     if breaks:
@@ -30,25 +31,23 @@ def audit_verify() -> None:
 
 @workflow_cli.command("sweep")
 def workflow_sweep() -> None:
-    """Escalate overdue items one level up (run it from cron; idempotent): renovation
-    issues, dispatch assignments and joint inspections."""
-    from acceptance.services import sweep as sweep_inspections
-    from dispatch.services import sweep as sweep_dispatches
-    from issues.services import sweep
-
-    counts = sweep()
-    counts.update(sweep_dispatches())
-    counts.update(sweep_inspections())
+    """Escalate overdue items one level up (run it from cron; idempotent): every workflow
+    whose package registered a sweep step (renovation issues, dispatch assignments,
+    joint inspections)."""
+    counts = sweep.run()
     click.echo(", ".join(f"{key}: {value}" for key, value in counts.items()))
 
 
 @workflow_cli.command("diagram")
+@click.argument("name", default="renovation_issue")
 @click.option("--format", "fmt", type=click.Choice(["dot", "svg"]), default="svg")
-def workflow_diagram(fmt: str) -> None:
-    """Print the renovation workflow diagram generated from its definition."""
-    from workflow.diagram import dot_source, svg
-
-    click.echo(dot_source() if fmt == "dot" else svg())
+def workflow_diagram(name: str, fmt: str) -> None:
+    """Print a workflow's diagram (default: the renovation issue) generated from its definition."""
+    drawings = current_app.extensions.get("wuji_drawings", {})
+    if name not in drawings:
+        raise click.BadParameter(f"choose one of {', '.join(sorted(drawings))}", param_hint="NAME")
+    drawing = drawings[name]
+    click.echo(diagram.dot_source(drawing) if fmt == "dot" else diagram.svg(drawing))
 
 
 def register(app: Flask) -> None:

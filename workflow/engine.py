@@ -11,7 +11,7 @@ in-memory change pytransitions leaves behind is never seen.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timezone
 from typing import Any, Callable, Iterable, Optional
 
@@ -27,6 +27,8 @@ from core.db import expire_all_except, in_write_transaction, lock, utcnow, write
 from core.extensions import db
 from core.errors import InvalidTransition, NotFound, NotPermitted, StaleVersion, ValidationError
 from core.types import PathColumnType
+from rules.calendar import LOCAL, add_working_days
+from rules.policy import current_policy
 from orgs import permissions
 from workflow import audit
 
@@ -125,8 +127,8 @@ class WorkflowSubject:
         return org.id if org is not None else None
 
     def deadline_days(self, state: "State") -> int | None:
-        """Working days allowed in `state` (override per model: the city policy)."""
-        return None
+        """Working days allowed in `state`: the city policy's, for this workflow."""
+        return current_policy().deadline(self.workflow.name, state.name)
 
 
 class Workflow:
@@ -145,6 +147,9 @@ class Workflow:
             if unknown:
                 raise ValueError(f"{name}: transition {t.trigger} names unknown states {unknown}")
             permissions.action(t.permission)  # fails early on an unregistered action
+        self._build()
+
+    def _build(self) -> None:
         self._candidates: dict[tuple[str, str], list[Transition]] = {}
         for t in self.transitions:
             for source in t.source:
@@ -152,7 +157,7 @@ class Workflow:
         self.machine = Machine(
             model=None,
             states=list(self.states),
-            initial=initial,
+            initial=self.initial,
             auto_transitions=False,
             send_event=True,
             model_attribute="state",
@@ -166,6 +171,22 @@ class Workflow:
                 before=[self._machine_callback(cb) for cb in t.before],
                 after=[self._machine_callback(cb) for cb in t.after],
             )
+
+    def extend(self, trigger: str, *, dest: str | None = None, conditions: tuple[Condition, ...] = (),
+               after: tuple[Callable, ...] = ()) -> None:
+        """Attach another package's conditions and callbacks to the transitions of
+        `trigger` (those into `dest` when given), at import time: the package that depends on this workflow plugs into
+        it (joint acceptance into the renovation issue's `accept`), so the workflow's
+        own package never imports it."""
+        found = False
+        for index, t in enumerate(self.transitions):
+            if t.trigger == trigger and dest in (None, t.dest):
+                self.transitions[index] = replace(t, conditions=t.conditions + tuple(conditions),
+                                                  after=t.after + tuple(after))
+                found = True
+        if not found:
+            raise ValueError(f"{self.name}: no transition {trigger}")
+        self._build()
 
     @staticmethod
     def _chosen(transition: Transition):
@@ -272,15 +293,11 @@ class Workflow:
 def working_days_after(start_utc: datetime, days: int) -> datetime:
     """rules.calendar.add_working_days, remembered per local day: the deadline depends
     only on the local date it starts from, and each calendar lookup costs ~50 µs."""
-    from rules.calendar import LOCAL
-
     return _working_days_after_day(start_utc.replace(tzinfo=timezone.utc).astimezone(LOCAL).date(), days)
 
 
 @functools.lru_cache(maxsize=2048)
 def _working_days_after_day(local_day: date, days: int) -> datetime:
-    from rules.calendar import LOCAL, add_working_days
-
     noon = datetime.combine(local_day, time(12), tzinfo=LOCAL)
     return add_working_days(noon.astimezone(timezone.utc).replace(tzinfo=None), days)
 

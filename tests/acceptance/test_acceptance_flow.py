@@ -9,7 +9,8 @@ from acceptance import services as acceptance
 from issues import services
 from workflow import audit
 from acceptance.models import JointInspection, missing_approvals, rectification_items
-from rules.checklists import template
+from rules.policy import POLICIES
+
 from issues.services import Photo
 from tests.acceptance.acceptance_helpers import (
     SIGNERS,
@@ -24,6 +25,10 @@ from tests.acceptance.acceptance_helpers import (
     submit,
     with_second_representative,
 )
+
+
+def template(category: str, subcategory: str) -> list[str]:
+    return POLICIES["default"].checklist(category, subcategory)
 
 
 def _trigger_log(subject) -> list[str]:

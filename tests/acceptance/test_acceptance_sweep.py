@@ -62,7 +62,7 @@ def test_an_inspection_overdue_in_signing_is_referred_to_the_street_with_a_fresh
 
         after = inspection(inspection_id)
         assert (after.state, after.responsible_org.code) == ("signing", "S1")
-        assert after.due_at == add_working_days(later, DEFAULT_DEADLINES["signing"])
+        assert after.due_at == add_working_days(later, DEFAULT_DEADLINES["joint_inspection"]["signing"])
         assert after.version == version + 1
         timeline = audit.timeline(after)
         assert len(timeline) == entries + 1
@@ -87,7 +87,7 @@ def test_a_rectification_round_past_its_deadline_is_referred_up_and_keeps_its_da
 
         after = inspection(inspection_id)
         assert (after.state, after.responsible_org.code) == ("rectification", "S1")
-        assert after.due_at == add_working_days(later, DEFAULT_DEADLINES["rectification"])
+        assert after.due_at == add_working_days(later, DEFAULT_DEADLINES["joint_inspection"]["rectification"])
         assert after.current_round.rectification_due_at == rectify_by
         assert audit.timeline(after)[-1].reason == REFERRED_TO_STREET
         assert audit.verify() == []

@@ -403,11 +403,11 @@ def test_deadlines_come_from_the_city_policy(app, world):
     with app.app_context():
         dispatch_id = launch(world)
         c1, root = assignment(dispatch_id, "C1"), assignment(dispatch_id, "S1")
-        assert c1.due_at == add_working_days(c1.state_entered_at, DEFAULT_DEADLINES["sent"])
-        assert root.due_at == add_working_days(root.state_entered_at, DEFAULT_DEADLINES["forwarded"])
+        assert c1.due_at == add_working_days(c1.state_entered_at, DEFAULT_DEADLINES["dispatch_assignment"]["sent"])
+        assert root.due_at == add_working_days(root.state_entered_at, DEFAULT_DEADLINES["dispatch_assignment"]["forwarded"])
         act("community", dispatch_id, "C1", "acknowledge")
         c1 = assignment(dispatch_id, "C1")
-        assert c1.due_at == add_working_days(c1.state_entered_at, DEFAULT_DEADLINES["acknowledged"])
+        assert c1.due_at == add_working_days(c1.state_entered_at, DEFAULT_DEADLINES["dispatch_assignment"]["acknowledged"])
 
 
 def test_sweep_refers_overdue_assignments_up_once(app, world):

@@ -208,7 +208,7 @@ def ordinary_matter(app):
 
     subjects.register_target("test_rules", resolver)
     yield "test_rules"
-    subjects._RESOLVERS.pop("test_rules")
+    subjects._KINDS.pop("test_rules")
 
 
 def _plan_id(world) -> int:

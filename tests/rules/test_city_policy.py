@@ -8,7 +8,7 @@ import pytest
 from app import create_app
 from tests.conftest import BASE_CONFIG
 from tests.issues.helpers import fire, issue, raise_demand
-from rules import policy, tally
+from rules import categories, policy, tally
 from workflow.engine import working_days_after
 from rules.tally import SubjectKind
 
@@ -29,7 +29,7 @@ def test_every_city_policy_serves_deadlines_and_votes(app, world, code):
         issue_id = raise_demand(world)
         fire("group", issue_id, "escalate")
         item = issue(issue_id)
-        days = policy.POLICIES[code].deadlines["review_grid"]
+        days = policy.POLICIES[code].deadline("renovation_issue", "review_grid")
         assert item.state == "review_grid"
         assert item.due_at == working_days_after(item.state_entered_at, days)
         city = policy.voting_city()
@@ -55,13 +55,77 @@ def test_an_unknown_city_stops_the_application_at_start_up(tmp_path):
                     "CITY_POLICY": "atlantis"})
 
 
-def test_a_city_names_a_registered_voting_policy(monkeypatch):
+def test_a_city_policy_carries_its_voting_rules(monkeypatch):
     monkeypatch.setattr(policy, "POLICIES", dict(policy.POLICIES))
-    with pytest.raises(ValueError, match="unknown voting policy 'testville'"):
-        policy.register_city_policy(policy.CityPolicy("testville", "Testville", voting="testville"))
+    monkeypatch.setattr(tally, "VOTING_POLICIES", dict(tally.VOTING_POLICIES))
     with pytest.raises(ValueError, match="national"):
         policy.register_city_policy(policy.CityPolicy("default", "again"), replace=True)
     with pytest.raises(ValueError, match="already registered"):
         policy.register_city_policy(policy.CityPolicy("fast_response", "again"))
-    policy.register_city_policy(policy.CityPolicy("testville", "Testville", voting="example-plan-80"))
-    assert policy.POLICIES["testville"].voting == "example-plan-80"
+    own_rules = tally.VotingPolicy("testville", "Testville rules", rules={}, subject_rules={
+        SubjectKind.RENOVATION_PLAN: "owners_major"})
+    policy.register_city_policy(policy.CityPolicy("testville", "Testville", voting=own_rules))
+    assert policy.POLICIES["testville"].voting.code == "testville"
+    assert tally.VOTING_POLICIES["testville"] is own_rules
+    assert tally.default_rule_for(SubjectKind.RENOVATION_PLAN, "testville").name == "owners_major"
+    clash = tally.VotingPolicy("testville", "other rules")
+    with pytest.raises(ValueError, match="already registered"):
+        policy.register_city_policy(policy.CityPolicy("testville2", "Testville 2", voting=clash))
+
+
+def test_deadlines_are_kept_per_workflow():
+    national = policy.POLICIES["default"]
+    # "rectification" names a state of two workflows; each keeps its own deadline.
+    assert national.deadline("renovation_issue", "rectification") == 20
+    assert national.deadline("dispatch_assignment", "done") == 2
+    assert national.deadline("renovation_issue", "done") is None
+    assert national.deadline("joint_inspection", "checking") == 5
+
+
+def test_sub_categories_are_records_of_the_city_policy():
+    national = policy.POLICIES["default"]
+    assert national.valid("improvement", "elevator") and not national.valid("basic", "elevator")
+    assert national.vote_kind("elevator") == SubjectKind.ELEVATOR_RETROFIT
+    assert national.vote_kind("ebike_shed") == SubjectKind.COMMON_PARTS_USE
+    assert national.vote_kind("roads") == SubjectKind.RENOVATION_PLAN
+    assert national.notice_days("elevator") == 15 and national.notice_days("roads") == 7
+    assert national.checklist("improvement", "elevator")[-2:] == ["elevator.certificate", "elevator.trial"]
+    with pytest.raises(ValueError, match="name no national category"):
+        policy.CityPolicy("nowhere", "Nowhere", subcategories=(categories.Subcategory("x", "luxury", "X"),))
+
+
+DEPLOYMENT_CONFIG = """
+from rules.categories import NATIONAL, Subcategory
+from rules.policy import CityPolicy, deadlines
+from rules.tally import SubjectKind, VotingPolicy
+
+CITY_POLICIES = [CityPolicy(
+    "qingdao-test", "Qingdao (test)",
+    deadlines=deadlines(renovation_issue={"review_grid": 2}),
+    notice_days_default=10,
+    voting=VotingPolicy("qingdao-test", "Qingdao rules (test)",
+                        subject_rules={SubjectKind.RENOVATION_PLAN: "owners_major"}),
+    subcategories=NATIONAL + (Subcategory("sponge_city", "basic", "Sponge-city drainage",
+                                          checklist={"sponge.permeable": "Permeable paving drains a water test"}),),
+)]
+CITY_POLICY = "qingdao-test"
+"""
+
+
+def test_a_deployment_defines_its_city_in_instance_config(tmp_path, monkeypatch, database_url):
+    """The way a deployment uses it: instance/config.py defines the city and chooses it."""
+    monkeypatch.setattr(policy, "POLICIES", dict(policy.POLICIES))
+    monkeypatch.setattr(tally, "VOTING_POLICIES", dict(tally.VOTING_POLICIES))
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    (instance / "config.py").write_text(DEPLOYMENT_CONFIG, encoding="utf-8")
+    monkeypatch.setenv("WUJI_INSTANCE_PATH", str(instance))
+    app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url})
+    assert app.config["CITY_POLICY"] == "qingdao-test"
+    with app.app_context():
+        city = policy.current_policy()
+        assert city.deadline("renovation_issue", "review_grid") == 2
+        assert city.deadline("renovation_issue", "review_street") == 15
+        assert city.notice_days("roads") == 10 and city.notice_days("elevator") == 15
+        assert city.valid("basic", "sponge_city") and city.checklist("basic", "sponge_city")[-1] == "sponge.permeable"
+        assert tally.default_rule_for(SubjectKind.RENOVATION_PLAN, policy.voting_city()).name == "owners_major"
