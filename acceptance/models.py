@@ -44,7 +44,7 @@ from workflow import audit, engine
 from rules.policy import current_policy
 from workflow.engine import Condition, FireContext, State, Transition, Workflow, WorkflowSubject
 from issues.models import EstatePlan, RenovationIssue
-from issues.services import _validate_photos
+from core.photos import validate as validate_photos
 from procedures.subjects import acts_within, lives_in_estate
 
 # --- parties and permissions -----------------------------------------------------------
@@ -72,7 +72,6 @@ PARTIES = {
 }
 RESULTS = {"pass": _l("Passed"), "fail": _l("Failed")}
 DECISIONS = {"approve": _l("Approve"), "reject": _l("Do not approve")}
-MAX_PHOTOS = 6
 
 VIEW_SUBTREE = (R.STREET_OFFICER, R.COMMUNITY_OFFICER, R.GRID_WORKER, R.BUILDING_GROUP_LEADER, R.OWNERS_COMMITTEE,
                 R.PROPERTY_COMPANY, R.CONSTRUCTION_COMPANY, R.SUPERVISION_COMPANY)
@@ -412,9 +411,7 @@ def _check_in_round(inspection: JointInspection, ctx: FireContext) -> Inspection
 
 
 def _store_photos(check: InspectionCheck, actor, photos: list) -> None:
-    if len(check.photos) + len(photos) > MAX_PHOTOS:
-        raise ValidationError(_("At most %(n)d photos.", n=MAX_PHOTOS), fields={"photos": _("Too many photos.")})
-    _validate_photos(photos)
+    validate_photos(photos, already=len(check.photos))
     for photo in photos:
         db.session.add(InspectionPhoto(
             check=check, filename=_clean(photo.filename, 200) or "photo", content_type=photo.content_type,

@@ -37,7 +37,7 @@ from acceptance.models import (
 from workflow.engine import FireContext
 from issues.models import EstatePlan, RenovationIssue
 from issues.renovation import WORKFLOW as ISSUE_WORKFLOW
-from issues.services import Photo
+from core.photos import Photo
 
 OPEN_STATES = ("checking", "signing", "rectification")
 

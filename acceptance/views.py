@@ -29,7 +29,7 @@ from acceptance.models import (
     rectification_items,
 )
 from rules.policy import current_policy
-from issues.services import Photo
+from core.photos import from_files as photos_from
 
 bp = Blueprint("acceptance", __name__)
 
@@ -53,11 +53,6 @@ class SignForm(StepForm):
                           choices=[SelectChoice(code, label) for code, label in DECISIONS.items()])
     comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=2000)])
     items = HiddenField()  # the check boxes named "items" are read as a list
-
-
-def _photos(files) -> list[Photo]:
-    return [Photo(filename=f.filename or "photo", content_type=f.mimetype or "", data=f.read())
-            for f in (files or []) if f and f.filename]
 
 
 def _page_url(inspection: JointInspection) -> str:
@@ -153,7 +148,7 @@ def record_item(inspection_id: int, item_id: int):
     return _run(
         lambda: services.record_item(current_user, inspection_id, form.version.data, item_id=item_id,
                                      result=form.result.data, notes=form.notes.data or "",
-                                     photos=_photos(form.photos.data)),
+                                     photos=photos_from(form.photos.data)),
         _("The result is recorded."), _page_url(inspection),
     )
 

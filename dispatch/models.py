@@ -73,11 +73,7 @@ KINDS = {
 
 # Org level -> (the action that acts for nodes of that level, the role holding it).
 LEVEL_ACTIONS: dict[str, tuple[str, str]] = {
-    "street_committee": ("dispatch.act_street", R.STREET_OFFICER),
-    "community_committee": ("dispatch.act_community", R.COMMUNITY_OFFICER),
-    "grid_branch": ("dispatch.act_grid", R.GRID_WORKER),
-    "building_group": ("dispatch.act_building", R.BUILDING_GROUP_LEADER),
-    "member_household": ("dispatch.act_member", R.MEMBER_HOUSEHOLD),
+    level.code: (f"dispatch.act_{level.short}", level.staff_role) for level in R.LEVELS
 }
 MEMBER_LEVEL = "member_household"
 

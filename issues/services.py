@@ -12,6 +12,8 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from core import storage
+from core.photos import Photo
+from core.photos import validate as validate_photos
 from core.db import lock, utcnow, write_transaction
 from core.errors import InvalidTransition, NotFound, StaleVersion, ValidationError
 from core.extensions import db
@@ -24,18 +26,6 @@ from workflow import audit, deadlines, engine
 from workflow.sweep import overdue_loop
 from issues.models import EstatePlan, IssuePhoto, RenovationIssue, plan_for
 from issues.renovation import WORKFLOW, initial_state_for
-
-MAX_PHOTOS = 6
-MAX_PHOTO_BYTES = 5 * 1024 * 1024
-PHOTO_TYPES = {"image/jpeg": b"\xff\xd8\xff", "image/png": b"\x89PNG\r\n\x1a\n", "image/webp": b"RIFF"}
-
-
-@dataclass
-class Photo:
-    filename: str
-    content_type: str
-    data: bytes
-
 
 # --- places --------------------------------------------------------------------
 
@@ -75,22 +65,6 @@ def _validate_issue_fields(title: str, category: str, subcategory: str) -> None:
         raise ValidationError(_("Some information is missing or invalid."), fields=errors)
 
 
-def _validate_photos(photos: list[Photo]) -> None:
-    if len(photos) > MAX_PHOTOS:
-        raise ValidationError(_("At most %(n)d photos.", n=MAX_PHOTOS), fields={"photos": _("Too many photos.")})
-    for photo in photos:
-        magic = PHOTO_TYPES.get(photo.content_type)
-        if magic is None or not photo.data.startswith(magic):
-            raise ValidationError(
-                _("%(name)s is not a JPEG, PNG or WebP picture.", name=photo.filename),
-                fields={"photos": _("Unsupported file.")},
-            )
-        if len(photo.data) > MAX_PHOTO_BYTES:
-            raise ValidationError(
-                _("%(name)s is larger than 5 MB.", name=photo.filename), fields={"photos": _("File too large.")}
-            )
-
-
 def _recording_member_org(actor, household: Household | None) -> int | None:
     """A member household recording a neighbour's demand answers for it first."""
     if household is None:
@@ -107,7 +81,7 @@ def raise_issue(actor, *, title: str, description: str, category: str, subcatego
     title = _clean_text(title, 200)
     _validate_issue_fields(title, category, subcategory)
     photos = photos or []
-    _validate_photos(photos)
+    validate_photos(photos)
     with write_transaction():
         estate, building, unit, household, place = resolve_place(place_kind, place_id)
         permissions.require(actor, "issue.raise", place)

@@ -13,6 +13,7 @@ from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAre
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from core.errors import DomainError
+from core.photos import from_files as photos_from
 from core.web import flash_error
 from core.extensions import db
 from orgs import permissions
@@ -90,13 +91,6 @@ def _fill_raise_form(form: RaiseForm) -> None:
         form.mode.choices.append(("task", str(_l("A plan item launched from above"))))
 
 
-def _photos_from(files) -> list[services.Photo]:
-    return [
-        services.Photo(filename=f.filename or "photo", content_type=f.mimetype or "", data=f.read())
-        for f in (files or []) if f and f.filename
-    ]
-
-
 @bp.route("/issues/")
 @login_required
 def worklist():
@@ -144,7 +138,7 @@ def raise_issue():
                 if form.mode.data == "task":
                     issue = services.launch_task(current_user, **fields)
                 else:
-                    issue = services.raise_issue(current_user, photos=_photos_from(form.photos.data), **fields)
+                    issue = services.raise_issue(current_user, photos=photos_from(form.photos.data), **fields)
             except DomainError as err:
                 flash_error(err)
                 for name, message in err.details.get("fields", {}).items():

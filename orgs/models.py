@@ -31,15 +31,6 @@ from core.db import utcnow
 from core.extensions import db
 from core.types import PathColumnType
 
-# The five standard levels, root first. Deployments may add levels between them
-# (e.g. an estate level or micro-grids) as rows of org_level with ranks in between.
-STANDARD_LEVELS = (
-    ("street_committee", 10),
-    ("community_committee", 20),
-    ("grid_branch", 30),
-    ("building_group", 40),
-    ("member_household", 50),
-)
 
 
 class OrgLevel(db.Model):

@@ -1,4 +1,8 @@
-"""Roles a membership can carry, and the labels people read."""
+"""Roles a membership can carry, the five levels, and the labels people read."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
 from flask_babel import lazy_gettext as _l
 
 STREET_OFFICER = "street_officer"
@@ -28,18 +32,35 @@ ROLE_LABELS = {
 }
 ALL_ROLES = tuple(ROLE_LABELS)
 
+
+
+@dataclass(frozen=True)
+class Level:
+    """One of the five standard levels (DOMAIN.md section 1). Deployments may add levels
+    between them (an estate level, micro-grids) as rows of org_level with ranks in between."""
+
+    code: str
+    rank: int  # the org_level row's rank: root first
+    label: object  # lazy string
+    staff_role: str  # the role of the people who act for a node of this level
+    short: str  # in action names: dispatch.act_<short>
+    colour: str  # in workflow diagrams
+
+
+# The one table of the five levels, root first: everything that lists them reads it.
+LEVELS = (
+    Level("street_committee", 10, _l("Street Party working committee"), STREET_OFFICER, "street", "#e8f5e9"),
+    Level("community_committee", 20, _l("Community Party committee"), COMMUNITY_OFFICER, "community", "#e3f2fd"),
+    Level("grid_branch", 30, _l("Grid Party branch"), GRID_WORKER, "grid", "#ede7f6"),
+    Level("building_group", 40, _l("Building Party group"), BUILDING_GROUP_LEADER, "building", "#fce4ec"),
+    Level("member_household", 50, _l("Party member household"), MEMBER_HOUSEHOLD, "member", "#fff3e0"),
+)
+LEVEL_LABELS = {level.code: level.label for level in LEVELS}
+
 # Staff of the five levels: they act on everything in their subtree.
 OFFICERS = (STREET_OFFICER, COMMUNITY_OFFICER)
-LEVEL_STAFF = (STREET_OFFICER, COMMUNITY_OFFICER, GRID_WORKER, BUILDING_GROUP_LEADER, MEMBER_HOUSEHOLD)
+LEVEL_STAFF = tuple(level.staff_role for level in LEVELS)
 COMPANIES = (PROPERTY_COMPANY, CONSTRUCTION_COMPANY, SUPERVISION_COMPANY)
-
-LEVEL_LABELS = {
-    "street_committee": _l("Street Party working committee"),
-    "community_committee": _l("Community Party committee"),
-    "grid_branch": _l("Grid Party branch"),
-    "building_group": _l("Building Party group"),
-    "member_household": _l("Party member household"),
-}
 
 
 def role_label(code: str) -> str:

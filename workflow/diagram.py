@@ -7,15 +7,10 @@ from dataclasses import dataclass, field
 from flask import Flask
 from flask_babel import force_locale
 
+from orgs.roles import LEVELS
 from workflow.engine import Workflow
 
-LEVEL_COLOURS = {
-    "member_household": "#fff3e0",
-    "building_group": "#fce4ec",
-    "grid_branch": "#ede7f6",
-    "community_committee": "#e3f2fd",
-    "street_committee": "#e8f5e9",
-}
+LEVEL_COLOURS = {level.code: level.colour for level in LEVELS}
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from acceptance.models import JointInspection, missing_approvals, rectification_
 from rules.policy import POLICIES
 
 from issues.services import Photo
+from tests.issues.test_issue_pages import PNG
 from tests.acceptance.acceptance_helpers import (
     SIGNERS,
     finished_issue,
@@ -280,7 +281,7 @@ def test_photos_are_kept_with_the_result_of_an_item(app, world):
     with app.app_context():
         inspection = inspection_of(finished_issue(world))
         check = inspection.checks()[0]
-        photo = Photo(filename="扶手.png", content_type="image/png", data=b"\x89PNG\r\n\x1a\n" + b"0" * 64)
+        photo = Photo(filename="扶手.png", content_type="image/png", data=PNG)
         acceptance.record_item(person("supervisor"), inspection.id, None, item_id=check.item_id, result="fail",
                                notes="扶手松动", photos=[photo])
         stored = inspection_of(inspection.issue_id).checks()[0].photos[0]

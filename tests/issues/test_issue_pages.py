@@ -1,11 +1,21 @@
 """Issue pages: raising, the worklist, buttons decided by the engine, forms and errors."""
 import io
 
+import pytest
+from PIL import Image
+
 from core.extensions import db
 from tests.issues.helpers import issue, raise_demand
 from issues.models import RenovationIssue
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+def _png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "red").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+PNG = _png()
 
 
 def test_resident_raises_a_demand_with_a_photo(client, auth, world, app):
@@ -48,6 +58,25 @@ def test_raise_rejects_a_file_that_is_not_a_picture(client, auth, world, app):
         "title": "单元门禁损坏", "category": "basic", "subcategory": "stairs",
         "place": f"household:{world.household_ids[0]}", "mode": "demand",
         "photos": (io.BytesIO(b"MZ not a picture"), "virus.png", "image/png"),
+    }, content_type="multipart/form-data")
+    assert response.status_code == 422
+    assert "不是 JPEG、PNG 或 WebP 图片" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.query(RenovationIssue).count() == 0
+
+
+@pytest.mark.parametrize("data,declared", [
+    (b"\x89PNG\r\n\x1a\n<html><script>alert(1)</script></html>", "image/png"),  # a signature, then HTML
+    (b"RIFF\x24\x00\x00\x00WAVEfmt " + bytes(64), "image/webp"),  # a RIFF file that is a sound
+    (PNG[:40], "image/png"),  # a picture cut short
+    (PNG, "image/jpeg"),  # a PNG declared as a JPEG
+])
+def test_raise_refuses_files_that_only_look_like_pictures(client, auth, world, app, data, declared):
+    auth.login("resident")
+    response = auth.post("/issues/new", {
+        "title": "单元门禁损坏", "category": "basic", "subcategory": "stairs",
+        "place": f"household:{world.household_ids[0]}", "mode": "demand",
+        "photos": (io.BytesIO(data), "door.png", declared),
     }, content_type="multipart/form-data")
     assert response.status_code == 422
     assert "不是 JPEG、PNG 或 WebP 图片" in response.get_data(as_text=True)
