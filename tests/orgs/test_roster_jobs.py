@@ -115,7 +115,7 @@ def test_progress_reaches_the_job_row_and_the_status_endpoint_while_the_import_r
     job_id = jobs(app)[0]["id"]
     seen: list[tuple] = []
     pages: list[dict] = []
-    report_progress = roster._JobProgress.__call__
+    report_progress = roster.jobs._JobProgress.__call__
 
     def observed(self, phase, done, total):
         report_progress(self, phase, done, total)
@@ -129,7 +129,7 @@ def test_progress_reaches_the_job_row_and_the_status_endpoint_while_the_import_r
             with ThreadPoolExecutor(1) as other_process:
                 pages.append(other_process.submit(client.get, f"{location}/status").result().get_json())
 
-    monkeypatch.setattr(roster._JobProgress, "__call__", observed)
+    monkeypatch.setattr(roster.jobs._JobProgress, "__call__", observed)
     run_jobs(app)
     with app.app_context():
         sqlite = is_sqlite()
@@ -181,7 +181,7 @@ def test_a_failure_while_writing_leaves_nothing_half_written(app, auth, client, 
     def broken(self, relinked, links):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(roster._Import, "_relink", broken)
+    monkeypatch.setattr(roster.importing._Import, "_relink", broken)
     auth.login("community")
     before = snapshot(app)
     location = queue(auth, world.estate_ids[0], workbook_bytes(GOOD_ROWS))
