@@ -156,12 +156,7 @@ def record_item(inspection_id: int, item_id: int):
 @bp.route("/acceptance/<int:inspection_id>/findings", methods=["POST"])
 @login_required
 def submit_findings(inspection_id: int):
-    inspection = _inspection(inspection_id)
-    form = StepForm()
-    if not form.validate_on_submit():
-        return _invalid_form(form, _page_url(inspection))
-    return _run(lambda: services.submit_findings(current_user, inspection_id, form.version.data),
-                _("The findings are submitted."), _page_url(inspection))
+    return _step(inspection_id, services.submit_findings, _("The findings are submitted."))
 
 
 @bp.route("/acceptance/<int:inspection_id>/signoffs", methods=["POST"])
@@ -184,12 +179,16 @@ def sign(inspection_id: int):
 @bp.route("/acceptance/<int:inspection_id>/reinspect", methods=["POST"])
 @login_required
 def reinspect(inspection_id: int):
+    return _step(inspection_id, services.reinspect, _("The re-inspection round is open."))
+
+
+def _step(inspection_id: int, service, done: str):
+    """A step that needs nothing but the inspection's version (findings, re-inspection)."""
     inspection = _inspection(inspection_id)
     form = StepForm()
     if not form.validate_on_submit():
         return _invalid_form(form, _page_url(inspection))
-    return _run(lambda: services.reinspect(current_user, inspection_id, form.version.data),
-                _("The re-inspection round is open."), _page_url(inspection))
+    return _run(lambda: service(current_user, inspection_id, form.version.data), done, _page_url(inspection))
 
 
 @bp.route("/acceptance/<int:inspection_id>/record", methods=["POST"])

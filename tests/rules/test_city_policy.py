@@ -3,6 +3,8 @@ chooses the deadlines, notice periods, acceptance parties and the voting rules
 together, and an unknown code stops the application at start-up."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from app import create_app
@@ -94,22 +96,14 @@ def test_sub_categories_are_records_of_the_city_policy():
         policy.CityPolicy("nowhere", "Nowhere", subcategories=(categories.Subcategory("x", "luxury", "X"),))
 
 
-DEPLOYMENT_CONFIG = """
-from rules.categories import NATIONAL, Subcategory
-from rules.policy import CityPolicy, deadlines
-from rules.tally import SubjectKind, VotingPolicy
+README = Path(__file__).resolve().parents[2] / "README.md"
 
-CITY_POLICIES = [CityPolicy(
-    "qingdao-test", "Qingdao (test)",
-    deadlines=deadlines(renovation_issue={"review_grid": 2}),
-    notice_days_default=10,
-    voting=VotingPolicy("qingdao-test", "Qingdao rules (test)",
-                        subject_rules={SubjectKind.RENOVATION_PLAN: "owners_major"}),
-    subcategories=NATIONAL + (Subcategory("sponge_city", "basic", "Sponge-city drainage",
-                                          checklist={"sponge.permeable": "Permeable paving drains a water test"}),),
-)]
-CITY_POLICY = "qingdao-test"
-"""
+
+def _readme_example() -> str:
+    """The instance/config.py example of README's "City policy" section, as written there."""
+    text = README.read_text(encoding="utf-8")
+    start = text.index("# instance/config.py")
+    return text[start:text.index("```", start)]
 
 
 def test_a_deployment_defines_its_city_in_instance_config(tmp_path, monkeypatch, database_url):
@@ -118,14 +112,18 @@ def test_a_deployment_defines_its_city_in_instance_config(tmp_path, monkeypatch,
     monkeypatch.setattr(tally, "VOTING_POLICIES", dict(tally.VOTING_POLICIES))
     instance = tmp_path / "instance"
     instance.mkdir()
-    (instance / "config.py").write_text(DEPLOYMENT_CONFIG, encoding="utf-8")
+    (instance / "config.py").write_text(_readme_example(), encoding="utf-8")
     monkeypatch.setenv("WUJI_INSTANCE_PATH", str(instance))
     app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url})
-    assert app.config["CITY_POLICY"] == "qingdao-test"
+    assert app.config["CITY_POLICY"] == "qingdao"
     with app.app_context():
         city = policy.current_policy()
-        assert city.deadline("renovation_issue", "review_grid") == 2
+        assert city.deadline("renovation_issue", "review_grid") == 3
         assert city.deadline("renovation_issue", "review_street") == 15
         assert city.notice_days("roads") == 10 and city.notice_days("elevator") == 15
+        assert city.acceptance.resident_representatives == 3
         assert city.valid("basic", "sponge_city") and city.checklist("basic", "sponge_city")[-1] == "sponge.permeable"
-        assert tally.default_rule_for(SubjectKind.RENOVATION_PLAN, policy.voting_city()).name == "owners_major"
+        assert city.item_label("sponge.permeable") == "透水铺装通过淋水试验"
+        # The city's stricter rule for management rules (管理规约); the nation's stays the majority rule.
+        assert tally.default_rule_for(SubjectKind.MANAGEMENT_RULES, policy.voting_city()).name == "owners_major"
+        assert tally.default_rule_for(SubjectKind.MANAGEMENT_RULES, "default").name == "owners_ordinary"
