@@ -9,7 +9,7 @@ from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -22,6 +22,7 @@ import orgs
 import procedures
 import workflow
 from core import config as settings
+from core import inputs
 from core.api import api
 from core.db import configure_engine, is_busy
 from core.errors import DomainError
@@ -79,6 +80,7 @@ PACKAGES = (orgs, workflow, procedures, dispatch, issues, conventions, acceptanc
 
 
 def register_extensions(app: Flask) -> None:
+    inputs.init_app(app)  # before any route is added: the bounded id converter
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine, app.config["DB_LOCK_TIMEOUT_MS"])
@@ -144,7 +146,18 @@ def register_error_handlers(app: Flask) -> None:
             429: _("Too many attempts. Please wait and try again."),
         }
         status = err.code or 500
-        return error_response(status, "http_%d" % status, messages.get(status, err.description or ""))
+        response = make_response(error_response(status, "http_%d" % status, messages.get(status, err.description or "")))
+        for name, value in err.get_headers():
+            if name.lower() != "content-type":  # e.g. Allow on a 405, WWW-Authenticate
+                response.headers[name] = value
+        return response
+
+    @app.errorhandler(DataError)
+    @app.errorhandler(OverflowError)
+    def _out_of_range(err: Exception):
+        """A value the database cannot hold (an id past the column's range typed into a form)."""
+        db.session.rollback()
+        return error_response(400, "out_of_range", _("A value in the request is out of range."))
 
     @app.errorhandler(OperationalError)
     def _database(err: OperationalError):

@@ -88,7 +88,7 @@ def _launch_data(body: dict) -> dict[str, Any]:
         "estate_id": _optional_id(body, "estate_id", errors),
         "issue_id": _optional_id(body, "issue_id", errors),
     }
-    if data["kind"] not in KINDS:
+    if not isinstance(data["kind"], str) or data["kind"] not in KINDS:
         errors["kind"] = _("Choose the kind of task.")
     if data["origin_org_id"] is None:
         errors["origin_org_id"] = _("This field is required.")

@@ -57,7 +57,7 @@ class PasswordForm(FlaskForm):
 
 
 def _safe_next(target: str | None) -> str:
-    if target:
+    if target and target.isprintable():  # no CR/LF or other control characters in a Location header
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
             return target
