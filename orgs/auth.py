@@ -90,6 +90,9 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    """Ends the session everywhere: a copied session or remember-me cookie stops working."""
+    if current_user.is_authenticated:
+        services.end_sessions(current_user.id)
     logout_user()
     session.clear()
     flash(_("You have logged out."), "info")

@@ -1,13 +1,15 @@
 """Services for the org tree, places and people. Each write is one transaction."""
 from __future__ import annotations
 
+import secrets
 from decimal import Decimal
 
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
+from werkzeug.security import check_password_hash, generate_password_hash
 
-from core.db import utcnow, write_transaction
+from core.db import lock, utcnow, write_transaction
 from core.errors import NotFound, TooManyRequests, ValidationError
 from core.extensions import db
 from core.types import under_path
@@ -178,6 +180,35 @@ def _throttle_keys(login: str, address: str | None) -> list[str]:
     return keys
 
 
+def _serialise(keys: list[str]) -> None:
+    """Count and record failures for these keys one login at a time: on PostgreSQL a
+    transaction-scoped advisory lock per key (in a fixed order); SQLite's write
+    transaction (BEGIN IMMEDIATE) already admits one writer at a time."""
+    if db.engine.dialect.name != "postgresql":
+        return
+    for key in sorted(keys):
+        db.session.execute(select(func.pg_advisory_xact_lock(func.hashtext(key))))
+
+
+_DUMMY_HASHES: dict[str, str] = {}
+
+
+def _spend_like_a_password_check(password: str) -> None:
+    method = current_app.config["PASSWORD_HASH_METHOD"]
+    if method not in _DUMMY_HASHES:
+        _DUMMY_HASHES[method] = generate_password_hash(secrets.token_hex(16), method=method)
+    check_password_hash(_DUMMY_HASHES[method], password)
+
+
+def end_sessions(person_id: int) -> None:
+    """Log the person out everywhere: every session and remember-me cookie carries the
+    session epoch (Person.get_id), so moving it on revokes them all, copies included."""
+    with write_transaction():
+        person = lock(Person, person_id)
+        if person is not None:
+            person.session_epoch += 1
+
+
 def authenticate(login: str, password: str, address: str | None) -> Person:
     """Check a login; too many recent failures for the account name or the client
     address refuse further tries for a while, whether the password is right or not."""
@@ -185,6 +216,7 @@ def authenticate(login: str, password: str, address: str | None) -> Person:
     since = utcnow() - config["LOGIN_FAILURE_WINDOW"]
     keys = _throttle_keys(login, address)
     with write_transaction():
+        _serialise(keys)
         db.session.execute(delete(LoginAttempt).where(LoginAttempt.at < since))
         # The address key sees every account tried from it, so it allows more failures.
         per_key = {
@@ -200,6 +232,8 @@ def authenticate(login: str, password: str, address: str | None) -> Person:
                 _("Too many failed logins. Please wait %(minutes)d minutes and try again.", minutes=minutes)
             )
         person = find_account(login)
+        if person is None:
+            _spend_like_a_password_check(password)  # an unknown account takes as long as a known one
         if person is None or not person.active or not person.check_password(password):
             for key in keys:
                 db.session.add(LoginAttempt(key=key))

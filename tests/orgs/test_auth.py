@@ -72,3 +72,62 @@ def test_english_can_be_chosen(client, world):
     token = csrf_token(client, "/login")
     client.post("/language", data={"locale": "en", "csrf_token": token, "next": "/login"})
     assert "Log in" in client.get("/login").get_data(as_text=True)
+
+
+def _cookies(client) -> dict[str, str]:
+    return {name: client.get_cookie(name).value for name in ("session", "remember_token") if client.get_cookie(name)}
+
+
+def test_logout_revokes_a_copied_session_and_remember_cookie(app, client, auth, world):
+    token = csrf_token(client, "/login")
+    client.post("/login", data={"login": "grid", "password": PASSWORD, "remember": "y", "csrf_token": token})
+    copied = _cookies(client)
+    assert set(copied) == {"session", "remember_token"}
+    auth.logout()
+    thief = app.test_client()
+    for name, value in copied.items():
+        thief.set_cookie(name, value)
+    assert thief.get("/orgs/").status_code == 302  # sent to the login page: the copy no longer works
+    token = csrf_token(client, "/login")
+    client.post("/login", data={"login": "grid", "password": PASSWORD, "remember": "y", "csrf_token": token})
+    assert _cookies(client)["remember_token"] != copied["remember_token"]
+
+
+def test_concurrent_wrong_passwords_are_counted_one_at_a_time(app, world):
+    """16 wrong passwords at once: no more get through to a password check than the limit."""
+    import threading
+
+    from core.errors import TooManyRequests, ValidationError
+    from orgs import services
+
+    outcomes: list[str] = []
+    start = threading.Barrier(16)
+
+    def attempt(n: int) -> None:
+        with app.app_context():
+            start.wait()
+            try:
+                services.authenticate("grid", "wrong-password-x", f"10.0.0.{n}")
+            except TooManyRequests:
+                outcomes.append("throttled")
+            except ValidationError:
+                outcomes.append("wrong")
+
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    limit = app.config["LOGIN_MAX_FAILURES"]
+    assert outcomes.count("wrong") == limit and outcomes.count("throttled") == 16 - limit
+
+
+def test_security_headers(client, world):
+    response = client.get("/login")
+    assert "microphone=()" in response.headers["Permissions-Policy"]
+    assert "Strict-Transport-Security" not in response.headers  # development: plain HTTP
+
+
+def test_production_asks_browsers_for_https_only(app, client, world):
+    app.config["ENV_NAME"] = "production"
+    assert client.get("/login").headers["Strict-Transport-Security"].startswith("max-age=31536000")
