@@ -59,7 +59,6 @@ from core.types import PathColumnType, under_path
 from orgs import roles as R
 from orgs.models import Building, Estate, Household, LiaisonHousehold, OrgNode, Person, StairwellUnit
 from orgs import permissions
-from rules.policy import current_policy
 from orgs.permissions import register
 from workflow import audit, engine
 from workflow.engine import Condition, FireContext, State, Transition, Workflow, WorkflowSubject

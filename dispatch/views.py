@@ -17,7 +17,6 @@ from core.db import utcnow
 from core.errors import DomainError, NotFound, NotPermitted
 from core.extensions import db
 from core.web import flash_error
-from orgs import permissions
 from dispatch import services
 from workflow import timeline
 from dispatch.models import KINDS, WORKFLOW, Dispatch, DispatchAssignment, UnitLine, unit_lines

@@ -26,7 +26,6 @@ from core.types import PathColumnType
 from orgs.models import Building, Estate, Household, LiaisonHousehold, OrgNode, Person, StairwellUnit, node_at_level
 from workflow import audit
 from workflow.engine import WorkflowSubject
-from rules.policy import current_policy
 
 # Built once: SQLAlchemy reuses its compiled form.
 _LIAISON_ORG = select(LiaisonHousehold.org_id).where(

@@ -24,7 +24,7 @@ from rules import categories
 from rules.policy import current_policy
 from workflow import audit, deadlines, engine
 from workflow.sweep import overdue_loop
-from issues.models import EstatePlan, IssuePhoto, RenovationIssue, plan_for
+from issues.models import IssuePhoto, RenovationIssue, plan_for
 from issues.renovation import WORKFLOW, initial_state_for
 
 # --- places --------------------------------------------------------------------

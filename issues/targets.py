@@ -15,7 +15,8 @@ from core.db import write_transaction
 from core.extensions import db
 from issues.models import EstatePlan, RenovationIssue
 from procedures import voting
-from procedures.subjects import Target, register_target
+from orgs import permissions
+from procedures.subjects import Target, acts_within, lives_in_estate, register_target
 from rules.policy import current_policy
 from rules.tally import SubjectKind
 from workflow import engine
@@ -59,6 +60,15 @@ def _vote_closed(vote: voting.Vote, actor, on_failure: str, reason: str) -> None
     engine.fire(RenovationIssue, issue.id, trigger, actor, None, reason=text)
 
 
+def _visible(actor, issue: RenovationIssue) -> bool:
+    """Who may see an issue's consultation, votes and notices: whoever may see the issue;
+    and, once it is an item of the estate plan, the estate's residents and the staff
+    working in it (a neighbour's demand still in review stays private)."""
+    if permissions.can(actor, "issue.view", issue):
+        return True
+    return issue.plan_id is not None and (lives_in_estate(actor, issue.estate_id) or acts_within(actor, issue.path))
+
+
 register_target("renovation_issue", _issue, label=_l("Issue"),
-                open_vote=_open_vote_by_transition, vote_closed=_vote_closed)
+                open_vote=_open_vote_by_transition, vote_closed=_vote_closed, visible=_visible)
 register_target("estate_plan", _plan, label=_l("Estate plan"))

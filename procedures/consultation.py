@@ -23,7 +23,7 @@ from core.extensions import db
 from orgs import permissions
 from orgs import roles as R
 from orgs.models import Person
-from procedures.subjects import EVERYONE, VIEW_OWN, VIEW_SUBTREE, TargetLink, Workplace, lives_in_estate, resolve
+from procedures.subjects import EVERYONE, VIEW_OWN, VIEW_SUBTREE, TargetLink, Workplace, lives_in_estate, resolve_for
 
 permissions.register("consultation.view", subtree=VIEW_SUBTREE, own=VIEW_OWN)
 permissions.register("consultation.record", subtree=R.OFFICERS)
@@ -189,7 +189,7 @@ def _check_files(files: tuple[File, ...], errors: dict[str, str]) -> None:
 def record_meeting(actor, target_type: str, target_id: int, record: MeetingRecord) -> Meeting:
     _check_record(record)
     with write_transaction():
-        target = resolve(target_type, target_id)
+        target = resolve_for(actor, target_type, target_id)
         permissions.require(actor, "consultation.record", target)
         meeting = Meeting(
             target_type=target.type, target_id=target.id, estate_id=target.estate_id, path=target.path,
@@ -240,7 +240,7 @@ def add_comment(actor, target_type: str, target_id: int, body: str) -> Comment:
     if not text:
         raise ValidationError(_("Write your comment."), fields={"body": _("This field is required.")})
     with write_transaction():
-        target = resolve(target_type, target_id)
+        target = resolve_for(actor, target_type, target_id)
         permissions.require(actor, "consultation.comment", target)
         if not lives_in_estate(actor, target.estate_id):
             raise NotPermitted(_("Only residents and owners of the estate may comment here."))

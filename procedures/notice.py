@@ -14,7 +14,7 @@ from typing import Optional
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, func, or_, select
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, or_, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import lock, utcnow, write_transaction
@@ -23,10 +23,9 @@ from core.extensions import db
 from orgs import permissions
 from orgs import roles as R
 from orgs.models import Household, Person
-from rules import tally
 from rules.calendar import add_calendar_days
 from rules.policy import current_policy
-from procedures.subjects import EVERYONE, VIEW_OWN, VIEW_SUBTREE, Target, TargetLink, lives_in_estate, resolve
+from procedures.subjects import EVERYONE, VIEW_OWN, VIEW_SUBTREE, Target, TargetLink, lives_in_estate, resolve_for
 
 permissions.register("notice.view", subtree=VIEW_SUBTREE, own=VIEW_OWN)
 permissions.register("notice.publish", subtree=R.OFFICERS)
@@ -140,7 +139,7 @@ def publish_notice(actor, target_type: str, target_id: int, *, title: str, body:
                    days: int | None = None) -> Notice:
     """Publish a notice about any target (conventions, plans; or an issue on notice without one)."""
     with write_transaction():
-        target = resolve(target_type, target_id)
+        target = resolve_for(actor, target_type, target_id)
         permissions.require(actor, "notice.publish", target)
         minimum = notice_days(target.subcategory)
         days = minimum if days is None else days

@@ -77,15 +77,19 @@ class TargetKind:
     open_vote: Optional[Callable] = None
     # (vote, actor, on_failure, reason) -> None: a closed vote's outcome, told to the target
     vote_closed: Optional[Callable] = None
+    # (actor, target object) -> bool: whether the person may see the target at all; its
+    # procedure pages answer 404 where the target's own page does
+    visible: Optional[Callable] = None
 
 
 _KINDS: dict[str, TargetKind] = {}
 
 
 def register_target(type_name: str, resolver: Callable[[int], Optional[Target]], *, label: Any = None,
-                    open_vote: Optional[Callable] = None, vote_closed: Optional[Callable] = None) -> None:
+                    open_vote: Optional[Callable] = None, vote_closed: Optional[Callable] = None,
+                    visible: Optional[Callable] = None) -> None:
     """Declare a kind of target, with the hooks through which procedures report to it."""
-    _KINDS[type_name] = TargetKind(type_name, resolver, label, open_vote, vote_closed)
+    _KINDS[type_name] = TargetKind(type_name, resolver, label, open_vote, vote_closed, visible)
 
 
 def target_kind(type_name: str) -> Optional[TargetKind]:
@@ -105,6 +109,15 @@ def resolve(type_name: str, ident: object) -> Target:
         number = None
     target = kind.resolve(number) if kind is not None and number is not None else None
     if target is None:
+        raise NotFound(_("Not found."))
+    return target
+
+
+def resolve_for(actor, type_name: str, ident: object) -> Target:
+    """The target as `actor` may see it: NotFound where the target's kind hides it from them."""
+    target = resolve(type_name, ident)
+    kind = _KINDS[type_name]
+    if kind.visible is not None and not kind.visible(actor, target.obj):
         raise NotFound(_("Not found."))
     return target
 

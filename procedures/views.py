@@ -19,7 +19,7 @@ from orgs import permissions
 from orgs.models import Estate
 from procedures import consultation, notice, voting
 from rules import tally
-from procedures.subjects import Target, Workplace, resolve, target_kind
+from procedures.subjects import Target, Workplace, resolve_for, target_kind
 
 bp = Blueprint("procedures", __name__)
 
@@ -94,7 +94,7 @@ def _in_electorate(vote: voting.Vote) -> bool:
 
 def _target_or_none(target_type: str, target_id: int) -> Target | None:
     try:
-        return resolve(target_type, target_id)
+        return resolve_for(current_user, target_type, target_id)
     except DomainError:
         return None
 
@@ -166,8 +166,8 @@ def cancel(vote_id: int):
 
 
 def _render_open_form(target_type: str, target_id: int) -> str:
-    target = resolve(target_type, target_id)
-    permissions.require(current_user, "vote.view", target)
+    target = resolve_for(current_user, target_type, target_id)
+    permissions.require(current_user, "vote.open", target)
     return render_template("procedures/open_vote.html", target=target,
                            rules=voting.allowed_rules(target), scopes=_scope_choices(target),
                            version=getattr(target.obj, "version", None))
@@ -273,7 +273,7 @@ def target_procedures(target: Target) -> dict:
 
 
 def _render_target(target_type: str, target_id: int) -> str:
-    target = resolve(target_type, target_id)
+    target = resolve_for(current_user, target_type, target_id)
     permissions.require(current_user, "consultation.view", target)
     return render_template("procedures/target.html", target_label=_target_label(target_type),
                            **target_procedures(target))
@@ -325,7 +325,7 @@ def _meeting_record() -> consultation.MeetingRecord:
 
 
 def _render_meeting_form(target_type: str, target_id: int) -> str:
-    target = resolve(target_type, target_id)
+    target = resolve_for(current_user, target_type, target_id)
     permissions.require(current_user, "consultation.record", target)
     return render_template("procedures/meeting_form.html", target=target,
                            kinds=consultation.MEETING_KINDS, roles=consultation.PARTICIPANT_ROLES)
@@ -382,6 +382,6 @@ def _procedures_helper() -> dict:
     """`procedures_of(type, id)` for a target's own page (the issue page): its meetings,
     votes and notices."""
     def procedures_of(type_name: str, ident: int) -> dict:
-        return target_procedures(resolve(type_name, ident))
+        return target_procedures(resolve_for(current_user, type_name, ident))
 
     return {"procedures_of": procedures_of}

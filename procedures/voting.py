@@ -58,7 +58,7 @@ from rules.calendar import LOCAL, add_calendar_days
 from workflow.engine import Condition, State, Transition, Workflow, WorkflowSubject
 from rules.policy import voting_city
 from procedures.subjects import (
-    EVERYONE, VIEW_OWN, VIEW_SUBTREE, Target, TargetLink, acts_within, lives_in_estate, resolve, target_kind,
+    EVERYONE, VIEW_OWN, VIEW_SUBTREE, Target, TargetLink, acts_within, lives_in_estate, resolve_for, target_kind,
 )
 
 # --- permissions ---------------------------------------------------------------------
@@ -561,7 +561,7 @@ def open_vote(actor, target_type: str, target_id: int, options: VoteOptions,
     if kind is not None and kind.open_vote is not None:
         return kind.open_vote(actor, target_id, options, target_version)
     with write_transaction():
-        target = resolve(target_type, target_id)
+        target = resolve_for(actor, target_type, target_id)
         permissions.require(actor, "vote.open", target)
         vote = create_vote(actor, target, options)
     return vote

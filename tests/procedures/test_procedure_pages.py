@@ -127,3 +127,30 @@ def test_the_vote_list_shows_the_owners_vote(client, auth, opened):
     auth.login("pg1")
     status, html = page(client, "/votes/")
     assert status == 200 and f"/votes/{opened['vote_id']}" in html
+
+
+def test_a_neighbours_demand_in_review_is_not_found_on_its_procedure_pages(app, client, auth, world):
+    """Its procedure page answers as its own page does (404), and no comment goes in."""
+    from procedures.consultation import Comment
+    from tests.issues.helpers import raise_demand
+
+    with app.app_context():
+        # raised by a grid worker for a household of another building group: the resident's estate
+        issue_id = raise_demand(world, username="grid", household_index=12)
+    auth.login("resident")
+    assert client.get(f"/issues/{issue_id}").status_code == 404
+    assert client.get(f"/procedures/renovation_issue/{issue_id}").status_code == 404
+    response = auth.post(f"/procedures/renovation_issue/{issue_id}/comments", {"body": "我也同意"})
+    assert response.status_code == 404
+    with app.app_context():
+        from core.extensions import db
+
+        assert db.session.query(Comment).count() == 0
+
+
+def test_the_open_vote_form_is_only_for_those_who_may_open_a_vote(app, client, auth, opened):
+    auth.login("pg1")
+    assert client.get(f"/votes/new/renovation_issue/{opened['issue_id']}").status_code in (403, 404)
+    auth.logout()
+    auth.login("community")
+    assert client.get(f"/votes/new/renovation_issue/{opened['issue_id']}").status_code == 200
