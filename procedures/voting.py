@@ -611,6 +611,7 @@ class ChainHead:
     state: str
     audit_seq: int
     audit_hash: str | None
+    audit_mac: str | None = None
     subject_type: str = "vote"
 
 
@@ -620,7 +621,7 @@ _LOCK_VOTE = select(Vote.id, Vote.state, Vote.closes_at, Vote.audit_seq, Vote.au
     Vote.id == bindparam("vote_id"))
 _LOCK_VOTE_FOR_UPDATE = _LOCK_VOTE.with_for_update()
 _STORE_CHAIN_HEAD = update(Vote).where(Vote.id == bindparam("head_vote")).values(
-    audit_seq=bindparam("head_seq"), audit_hash=bindparam("head_hash"))
+    audit_seq=bindparam("head_seq"), audit_hash=bindparam("head_hash"), audit_mac=bindparam("head_mac"))
 _REPLACE_CURRENT = update(Ballot).where(
     Ballot.vote_id == bindparam("of_vote"), Ballot.voter_key == bindparam("of_voter"), Ballot.is_current.is_(True),
 ).values(is_current=False, replaced_at=bindparam("now"))
@@ -642,7 +643,8 @@ def _lock_open_vote(vote_id: int) -> ChainHead:
 
 def _store_chain_head(head: ChainHead) -> None:
     db.session.connection().execute(
-        _STORE_CHAIN_HEAD, {"head_vote": head.id, "head_seq": head.audit_seq, "head_hash": head.audit_hash})
+        _STORE_CHAIN_HEAD, {"head_vote": head.id, "head_seq": head.audit_seq, "head_hash": head.audit_hash,
+                            "head_mac": head.audit_mac})
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,18 @@
-"""Append-only audit log, hash-chained per subject.
+"""Append-only audit log, hash-chained per subject, sealed with a key outside the database.
 
 Each entry's hash covers its own fields and the previous entry's hash of the same
-subject; the subject row keeps the sequence number and hash of its latest entry, so
-that changing, removing or re-ordering any entry - including the last one - breaks
-verification (`flask audit verify`).
+subject; the subject row keeps the sequence number and hash of its latest entry and a
+seal of that head: an HMAC with AUDIT_KEY (by default derived from SECRET_KEY), a key the
+database does not hold. So changing, removing or re-ordering any entry - the last one,
+every entry of a subject or the whole table included - breaks verification (`flask audit
+verify`), and so does rewriting entries and recomputing their SHA-256 chain: the seal
+cannot be recomputed without the key. The subject's state must also be the state its
+last entry led to.
 """
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +20,8 @@ from typing import Iterator, Optional
 
 from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, insert, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
+
+from flask import current_app
 
 from core.db import utcnow
 from core.extensions import db
@@ -108,6 +115,24 @@ def _hash(subject_type, subject_id, seq, actor_id, actor_name, org_id, role, tri
 _INSERT = insert(AuditEntry.__table__)
 
 
+def _key() -> bytes:
+    """AUDIT_KEY, or a key derived from SECRET_KEY; remembered per app."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    key = app.extensions.get("wuji_audit_key")
+    if key is None:
+        configured = app.config.get("AUDIT_KEY")
+        key = (configured.encode("utf-8") if configured else
+               hmac.new(str(app.config["SECRET_KEY"]).encode("utf-8"), b"wuji audit seal", hashlib.sha256).digest())
+        app.extensions["wuji_audit_key"] = key
+    return key
+
+
+def seal(subject_type: str, subject_id: int, seq: int, head_hash: str) -> str:
+    """The keyed seal of a subject's chain head."""
+    message = f"{subject_type}:{subject_id}:{seq}:{head_hash}".encode("ascii")
+    return hmac.new(_key(), message, hashlib.sha256).hexdigest()
+
+
 def append(subject, *, actor_id, actor_name, org_id, role, trigger, from_state, to_state, reason="", payload=None,
            now: datetime | None = None) -> None:
     """Add the next entry for `subject` (whose row the caller has locked) and advance
@@ -135,6 +160,7 @@ def append(subject, *, actor_id, actor_name, org_id, role, trigger, from_state, 
     values["hash"] = _hash(**values)
     subject.audit_seq = values["seq"]
     subject.audit_hash = values["hash"]
+    subject.audit_mac = seal(values["subject_type"], values["subject_id"], values["seq"], values["hash"])
     if db.session.new:
         db.session.flush()  # the people, org nodes or subject the entry refers to
     db.session.execute(_INSERT, values)
@@ -178,7 +204,7 @@ def _entries() -> Iterator[AuditEntry]:
     yield from db.session.scalars(stmt.execution_options(yield_per=2000))
 
 
-def _check_head(subject_type: str, subject_id: int, seq: int, last_hash: str) -> Break | None:
+def _check_head(subject_type: str, subject_id: int, seq: int, last_hash: str, last_state: str) -> Break | None:
     model = _SUBJECT_MODELS.get(subject_type)
     if model is None:
         return None
@@ -188,22 +214,39 @@ def _check_head(subject_type: str, subject_id: int, seq: int, last_hash: str) ->
         return Break(None, label, None, "subject row missing")
     if (row.audit_seq or 0) != seq or (row.audit_hash or GENESIS) != last_hash:
         return Break(None, label, row.audit_seq, "latest entry missing or replaced (chain head does not match)")
+    if row.audit_mac is None:
+        return Break(None, label, row.audit_seq, "chain head not sealed (run `flask audit seal` once after upgrading)")
+    if not hmac.compare_digest(row.audit_mac, seal(subject_type, subject_id, seq, last_hash)):
+        return Break(None, label, row.audit_seq, "chain head seal does not match: entries rewritten")
+    if row.state != last_state:
+        return Break(None, label, row.audit_seq, f"state {row.state} differs from its last entry's ({last_state})")
     return None
+
+
+def _unchained(seen: set[tuple[str, int]]) -> Iterator[Break]:
+    """Subjects whose row says they have entries, with none left in the log."""
+    for subject_type, model in _SUBJECT_MODELS.items():
+        rows = db.session.execute(select(model.id, model.audit_seq).where(model.audit_seq > 0).order_by(model.id))
+        for subject_id, seq in rows:
+            if (subject_type, subject_id) not in seen:
+                yield Break(None, f"{subject_type} {subject_id}", seq, f"all {seq} audit entries missing")
 
 
 def verify() -> list[Break]:
     """Check every chain; returns the breaks found, first one first (empty when intact)."""
     breaks: list[Break] = []
+    seen: set[tuple[str, int]] = set()
     current: tuple[str, int] | None = None
-    expected_seq, prev = 1, GENESIS
+    expected_seq, prev, last_state = 1, GENESIS, ""
     for entry in _entries():
         key = (entry.subject_type, entry.subject_id)
         if key != current:
             if current is not None:
-                head = _check_head(*current, expected_seq - 1, prev)
+                head = _check_head(*current, expected_seq - 1, prev, last_state)
                 if head:
                     breaks.append(head)
             current, expected_seq, prev = key, 1, GENESIS
+            seen.add(key)
         label = f"{entry.subject_type} {entry.subject_id}"
         if entry.seq != expected_seq:
             breaks.append(Break(entry.id, label, entry.seq, f"sequence gap: expected {expected_seq}"))
@@ -211,9 +254,25 @@ def verify() -> list[Break]:
             breaks.append(Break(entry.id, label, entry.seq, "does not link to the previous entry"))
         elif entry_hash(entry) != entry.hash:
             breaks.append(Break(entry.id, label, entry.seq, "content changed after it was written"))
-        expected_seq, prev = entry.seq + 1, entry.hash
+        expected_seq, prev, last_state = entry.seq + 1, entry.hash, entry.to_state
     if current is not None:
-        head = _check_head(*current, expected_seq - 1, prev)
+        head = _check_head(*current, expected_seq - 1, prev, last_state)
         if head:
             breaks.append(head)
+    breaks.extend(_unchained(seen))
     return breaks
+
+
+def seal_unsealed() -> int:
+    """Seal the chain heads written before seals existed, where the chain is otherwise
+    intact (run once after upgrading); returns how many were sealed."""
+    broken = {b.subject for b in verify() if not b.problem.startswith("chain head not sealed")}
+    sealed = 0
+    for subject_type, model in _SUBJECT_MODELS.items():
+        rows = db.session.scalars(select(model).where(model.audit_seq > 0, model.audit_mac.is_(None)))
+        for row in rows:
+            if f"{subject_type} {row.id}" in broken:
+                continue
+            row.audit_mac = seal(subject_type, row.id, row.audit_seq, row.audit_hash)
+            sealed += 1
+    return sealed

@@ -8,9 +8,10 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
+from core.db import write_transaction
 from core.extensions import db
 from workflow import diagram, sweep
-from workflow.audit import AuditEntry, verify
+from workflow.audit import AuditEntry, seal_unsealed, verify
 
 audit_cli = AppGroup("audit", help="Audit log.")
 workflow_cli = AppGroup("workflow", help="Workflows.")
@@ -27,6 +28,14 @@ def audit_verify() -> None:
             click.echo(f"  also: {extra}", err=True)
         sys.exit(1)
     click.echo(f"audit log intact: {total} entries")
+
+
+@audit_cli.command("seal")
+def audit_seal() -> None:
+    """Seal the chain heads written before seals existed (once, after upgrading)."""
+    with write_transaction():
+        count = seal_unsealed()
+    click.echo(f"sealed {count} chain heads")
 
 
 @workflow_cli.command("sweep")

@@ -110,6 +110,7 @@ class WorkflowSubject:
     due_at: Mapped[Optional[datetime]] = mapped_column(DateTime, index=True)
     audit_seq: Mapped[int] = mapped_column(Integer, default=0)
     audit_hash: Mapped[Optional[str]] = mapped_column(String(64))
+    audit_mac: Mapped[Optional[str]] = mapped_column(String(64))  # the head's keyed seal (workflow/audit.py)
     # Path of the place or org the subject belongs to: jurisdiction is a prefix test on it.
     path: Mapped[str] = mapped_column(PathColumnType(), index=True)
 

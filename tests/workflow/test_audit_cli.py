@@ -77,6 +77,78 @@ def test_deleted_middle_entry_fails_naming_the_next_one(app, runner, world):
     assert f"entry {last} (seq 3): sequence gap" in result.output
 
 
+def test_deleting_every_entry_of_an_issue_fails(app, runner, world):
+    issue_id = issue_with_history(app, world)
+    execute(app, delete(AuditEntry).where(AuditEntry.subject_type == "renovation_issue",
+                                          AuditEntry.subject_id == issue_id))
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1
+    assert f"renovation_issue {issue_id}: chain head: all 3 audit entries missing" in result.output
+
+
+def test_deleting_the_whole_log_fails(app, runner, world):
+    issue_with_history(app, world)
+    execute(app, delete(AuditEntry))
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1
+    assert "audit entries missing" in result.output
+
+
+def test_deleting_the_only_entry_of_a_vote_fails(app, runner, world):
+    from procedures.voting import Vote
+    from tests.procedures.vote_helpers import elevator_issue, make_unit, open_issue_vote
+
+    with app.app_context():
+        vote_id = open_issue_vote(elevator_issue(make_unit(world, ["90", "90"], [["v1"], ["v2"]])))
+    execute(app, delete(AuditEntry).where(AuditEntry.subject_type == "vote", AuditEntry.subject_id == vote_id))
+    with app.app_context():
+        assert db.session.get(Vote, vote_id).audit_seq == 1
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1
+    assert f"vote {vote_id}: chain head: all 1 audit entries missing" in result.output
+
+
+def test_a_state_changed_behind_the_log_fails(app, runner, world):
+    issue_id = issue_with_history(app, world)
+    execute(app, update(RenovationIssue).where(RenovationIssue.id == issue_id).values(state="closed"))
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1
+    assert f"renovation_issue {issue_id}: chain head: state closed differs from its last entry's (review_community)" \
+        in result.output
+
+
+def test_rewriting_an_entry_and_recomputing_the_chain_fails(app, runner, world):
+    """A database-only attacker rewrites the reason of the first entry and recomputes every
+    SHA-256 hash after it and the subject's head: the seal, keyed outside the database, differs."""
+    from workflow.audit import GENESIS, entry_hash
+
+    issue_id = issue_with_history(app, world)
+    with app.app_context(), write_transaction():
+        entries = list(db.session.scalars(select(AuditEntry).where(
+            AuditEntry.subject_type == "renovation_issue", AuditEntry.subject_id == issue_id).order_by(AuditEntry.seq)))
+        entries[0].reason = "rewritten"
+        prev = GENESIS
+        for entry in entries:
+            entry.prev_hash = prev
+            entry.hash = entry_hash(entry)
+            prev = entry.hash
+        db.session.get(RenovationIssue, issue_id).audit_hash = prev
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1
+    assert f"renovation_issue {issue_id}: chain head: chain head seal does not match" in result.output
+
+
+def test_unsealed_heads_of_an_older_version_are_sealed_once_if_intact(app, runner, world):
+    issue_id = issue_with_history(app, world)
+    execute(app, update(RenovationIssue).values(audit_mac=None))
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1 and "not sealed" in result.output
+    assert "sealed 1 chain heads" in runner.invoke(args=["audit", "seal"]).output
+    assert runner.invoke(args=["audit", "verify"]).exit_code == 0
+    with app.app_context():
+        assert db.session.get(RenovationIssue, issue_id).audit_mac is not None
+
+
 # --- the deadline sweep -------------------------------------------------------------------
 
 
