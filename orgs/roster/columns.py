@@ -33,6 +33,7 @@ MAX_AREA = Decimal("99999999.99")  # Numeric(10, 2)
 MAX_ADULTS = 999
 MAX_TEXT = 40  # building, unit, room and org code columns
 MAX_NAME = 80
+MAX_MESSAGE = 300  # characters of one error message
 MAX_ERRORS = 10_000  # a file of nothing but bad rows still gives a bounded report
 CHUNK = 500  # ids per IN (...) query
 WRITE_BATCH = 5_000
@@ -118,7 +119,8 @@ class ImportReport:
     def add_error(self, row: Optional[int], message: str) -> None:
         self.errors_total += 1
         if len(self.errors) < MAX_ERRORS:
-            self.errors.append(RowError(row, message))
+            # A message quotes the cell it is about: never more than a screenful of it.
+            self.errors.append(RowError(row, message if len(message) <= MAX_MESSAGE else message[:MAX_MESSAGE] + "…"))
 
     def counts(self) -> dict[str, int]:
         """What was written, by kind (what the page shows beside the summary)."""

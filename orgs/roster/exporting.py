@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from core.extensions import db
 from orgs.models import Building, Household, HouseholdPerson, OrgNode, Person, StairwellUnit
+from core import xlsx
 from orgs.roster.columns import COLUMNS, DISPLAY_SEPARATOR, NO, YES, _estate_for
 
 # --- export and template -------------------------------------------------------------
@@ -67,11 +68,11 @@ def export_roster(actor, estate_code: str, fileobj: IO[bytes]) -> int:
             phone for _name, phone in people) else ""
         area_cell = WriteOnlyCell(sheet, value=area)
         area_cell.number_format = "0.00"
-        sheet.append([
+        sheet.append(xlsx.row(sheet, [
             building, unit, room, area_cell, adults,
             DISPLAY_SEPARATOR.join(name for name, _phone in people), phones,
             YES if unsold else NO, org_codes.get(bid, ""),
-        ])
+        ]))
         count += 1
     workbook.save(fileobj)
     return count

@@ -11,6 +11,7 @@ from typing import IO, Iterable, Iterator, Optional
 from flask_babel import gettext as _
 from openpyxl import load_workbook
 
+from core import xlsx
 from orgs.roster.columns import (
     _BY_KEY,
     _FALSE,
@@ -47,7 +48,10 @@ def _text(value) -> str:
         return YES if value else NO
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    text = str(value).strip()
+    if len(text) > xlsx.MAX_CELL_CHARS:
+        raise _BadCell(_("A cell holds more than %(n)d characters.", n=xlsx.MAX_CELL_CHARS))
+    return text
 
 
 def _required_text(value, column: Column, limit: int = MAX_TEXT) -> str:
@@ -301,6 +305,13 @@ def _open_workbook(fileobj: IO[bytes], report: ImportReport):
     fileobj = _seekable(fileobj)
     if _is_empty(fileobj):
         report.add_error(None, _("The file is empty."))
+        return None
+    try:
+        xlsx.check_workbook(fileobj)
+    except xlsx.Refused as refused:
+        report.add_error(None, _("The workbook is too large when unpacked.") if refused.reason == "too_large" else
+                         _("Cell %(cell)s holds a formula without a saved value: open the file in Excel or WPS, "
+                           "save it, or paste the values only, and upload it again.", cell=refused.where))
         return None
     try:
         return load_workbook(fileobj, read_only=True, data_only=True)

@@ -582,3 +582,57 @@ def test_every_roster_message_has_a_chinese_translation():
         message = catalog.get(msgid)
         assert message is not None and message.string and not message.fuzzy, f"untranslated: {msgid!r}"
         python_format(catalog, message)  # raises on a placeholder mismatch
+
+
+# --- hostile spreadsheets ---------------------------------------------------------------
+
+def test_a_huge_cell_is_refused_with_a_short_message(app, auth, world):
+    auth.login("community")
+    before = counts(app)
+    page = upload(auth, world.estate_ids[0], workbook_bytes([row(names="张" * 2_000_000)]))
+    text = page.get_data(as_text=True)
+    assert "有单元格超过 1000 个字符" in text
+    assert "张" * 1001 not in text
+    assert counts(app) == before
+    with app.app_context():
+        job = db.session.scalars(select(RosterImport).order_by(RosterImport.id.desc())).first()
+        assert job.status == roster.FAILED and max(len(error) for error in job.errors) < 400
+
+
+def test_a_workbook_that_unpacks_too_large_is_refused_before_it_is_parsed(app, world, monkeypatch):
+    from core import xlsx
+    from orgs.roster import importing  # noqa: F401 - the service under test
+
+    monkeypatch.setattr(xlsx, "MAX_MEMBER_BYTES", 4096)  # a small bound, so the test file stays small
+    data = workbook_bytes([row(room=str(100 + n), names="张三" * 20) for n in range(200)])
+    with app.app_context():
+        from tests.issues.helpers import person
+
+        report = roster.import_roster(person("community"), "E1", io.BytesIO(data))
+    assert not report.ok and "工作簿解压后过大" in str(report.errors[0])
+    assert counts(app)["household"] == 32
+
+
+def test_a_formula_without_a_saved_value_is_refused_not_read_as_blank(app, auth, world):
+    auth.login("community")
+    before = counts(app)
+    rows = [row(room="101"), row(room="102", names="=F2", phones="")]  # openpyxl saves formulas without values
+    page = upload(auth, world.estate_ids[0], workbook_bytes(rows))
+    assert "单元格 F3 是没有保存计算结果的公式" in page.get_data(as_text=True)
+    assert counts(app) == before
+
+
+def test_a_name_that_looks_like_a_formula_is_exported_as_text(app, client, auth, world):
+    from core.db import write_transaction
+    from orgs import services as S
+
+    with app.app_context(), write_transaction():
+        household = db.session.get(Household, world.household_ids[0])
+        S.link_household(S.add_person('=HYPERLINK("http://evil.example","点我")'), household, "owner")
+    auth.login("community")
+    response = client.get(f"/estates/{world.estate_ids[0]}/roster.xlsx")
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    cells = [c for r in sheet.iter_rows(min_row=2) for c in r if isinstance(c.value, str) and "HYPERLINK" in c.value]
+    assert cells and all(c.data_type == "s" for c in cells)
+    with zipfile.ZipFile(io.BytesIO(response.data)) as archive:
+        assert b"<f>" not in archive.read("xl/worksheets/sheet1.xml")
