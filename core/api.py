@@ -23,8 +23,21 @@ _PATHS: dict[str, dict] = {}
 _SCHEMAS: dict[str, dict] = {}
 
 
+# Answers every operation may give, described once for all of them.
+COMMON_RESPONSES = {
+    "400": "Malformed request: not JSON, nested too deeply, text with a NUL byte or a broken character, "
+           "a number out of range",
+    "500": "Server error: nothing was saved",
+    "503": "The database is busy: nothing was saved, try again (Retry-After)",
+}
+
+
 def document(path: str, method: str, spec: dict) -> None:
-    """Describe one operation (OpenAPI 3.1 operation object) of the API."""
+    """Describe one operation (OpenAPI 3.1 operation object) of the API; the common error
+    answers are added to it."""
+    responses = spec.setdefault("responses", {})
+    for status, description in COMMON_RESPONSES.items():
+        responses.setdefault(status, json_content(description, ERROR))
     _PATHS.setdefault(path, {})[method.lower()] = spec
 
 
@@ -117,8 +130,9 @@ def openapi():
         "info": {
             "title": "wuji renovation governance API",
             "version": "1",
-            "description": "Errors answer {error, message[, fields]}: 404 outside jurisdiction, "
-                           "403 inside it but not allowed, 409 wrong state or stale version, 422 invalid data.",
+            "description": "Errors answer {error, message[, fields]}: 400 malformed request, 404 outside "
+                           "jurisdiction, 403 inside it but not allowed, 405 wrong method (with Allow), "
+                           "409 wrong state or stale version, 422 invalid data, 503 busy (with Retry-After).",
         },
         "servers": [{"url": "/api/v1"}],
         "components": {

@@ -82,7 +82,7 @@ def check_request() -> None:
     """before_request: refuse unsafe text in the query string, the form and a JSON body."""
     for values in (request.args, request.form):
         for key, value in values.items(multi=True):
-            if _UNSAFE.search(key) or _UNSAFE.search(value):
+            if any(isinstance(text, str) and _UNSAFE.search(text) for text in (key, value)):
                 raise UnsafeInput(MESSAGES["text"]())
     if request.is_json and request.content_length:
         body = request.get_json(silent=True)
