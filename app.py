@@ -195,6 +195,11 @@ def register_template_helpers(app: Flask) -> None:
             return ""
         return format_datetime(value.replace(tzinfo=timezone.utc), fmt)
 
+    @app.route("/favicon.ico")
+    def _favicon():
+        """Browsers ask for /favicon.ico whatever the page says: the same icon."""
+        return app.send_static_file("favicon.svg")
+
     @app.after_request
     def _security_headers(response):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")

@@ -24,7 +24,7 @@ api_bp = Blueprint("documents_api", __name__, url_prefix="/api/v1/documents")
 csrf.exempt(api_bp)
 
 MAX_PDF_BYTES = 20 * 1024 * 1024
-KIND_LABELS = {"acceptance_record": _l("Joint acceptance record"), "convention": _l("Convention")}
+KIND_LABELS = {"acceptance_record": _l("Joint acceptance record"), "convention_version": _l("Convention")}
 
 
 class VerifyForm(FlaskForm):

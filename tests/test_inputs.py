@@ -119,3 +119,9 @@ def test_a_wrong_method_answers_405_with_allow(client):
     response = client.delete("/api/v1/issues")
     assert response.status_code == 405
     assert {"GET", "POST"} <= {m.strip() for m in response.headers["Allow"].split(",")}
+
+
+def test_the_favicon_is_served_where_browsers_look(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200 and response.mimetype == "image/svg+xml"
+    assert 'rel="icon"' in client.get("/login").get_data(as_text=True)

@@ -145,3 +145,4 @@ def test_the_pdf_is_a_stored_document_whose_qr_link_verifies_it(published, app, 
     assert f"/verify/{reference}" in _flat_text(data, tmp_path)
     page = client.get(f"/verify/{reference}")
     assert page.status_code == 200 and "测试1小区居民公约" in page.get_data(as_text=True)
+    assert "convention_version" not in page.get_data(as_text=True)  # the kind in words, not its code
