@@ -46,7 +46,7 @@ def from_environment(instance_path: str) -> dict:
         "KEY_ENCRYPTION_SECRET": env.get("KEY_ENCRYPTION_SECRET"),
         "STORAGE_DIR": env.get("STORAGE_DIR") or os.path.join(instance_path, "storage"),
         "CITY_POLICY": env.get("CITY_POLICY", "default"),
-        "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+        "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL") or None,
         "TIMESTAMP_URL": env.get("TIMESTAMP_URL") or None,
         "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), mode == "production"),
         "BEHIND_PROXY": _bool(env.get("BEHIND_PROXY"), False),
@@ -99,6 +99,9 @@ def finalise(config: dict, instance_path: str) -> None:
         if config.get("ENV_NAME") == "production":
             raise RuntimeError("SECRET_KEY must be set in production (export SECRET_KEY=...)")
         config["SECRET_KEY"] = secrets.token_hex(32) if config.get("TESTING") else _instance_secret(instance_path)
+    if config.get("ENV_NAME") == "production" and not config.get("PUBLIC_BASE_URL"):
+        # Signed documents carry their verification link: never take it from a request's Host.
+        raise RuntimeError("PUBLIC_BASE_URL must be set in production (export PUBLIC_BASE_URL=https://...)")
     if not config.get("KEY_ENCRYPTION_SECRET"):
         config["KEY_ENCRYPTION_SECRET"] = config["SECRET_KEY"]
     config["REMEMBER_COOKIE_SECURE"] = config.get("SESSION_COOKIE_SECURE", False)

@@ -28,7 +28,7 @@ from io import BytesIO
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from flask import current_app
+from flask import current_app, has_request_context, request
 from flask_babel import gettext as _
 from pyhanko.pdf_utils.reader import PdfFileReader
 from sqlalchemy import select, update
@@ -237,8 +237,17 @@ def new_reference() -> str:
     return secrets.token_hex(REFERENCE_BYTES)
 
 
+DEVELOPMENT_BASE_URL = "http://127.0.0.1:5000"
+
+
 def verify_url(key: str) -> str:
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + "/verify/" + key
+    """The verification link printed on a document: PUBLIC_BASE_URL (required in production);
+    without it, the address the request came to (a pilot on a laptop or an intranet host),
+    or `make run`'s address from the command line."""
+    base = current_app.config.get("PUBLIC_BASE_URL")
+    if not base:
+        base = request.host_url if has_request_context() else DEVELOPMENT_BASE_URL
+    return base.rstrip("/") + "/verify/" + key
 
 
 def signers_of(pdf_bytes: bytes) -> list[dict]:

@@ -255,9 +255,27 @@ def test_the_qr_link_and_the_content_hash_open_the_stored_original(app, client, 
         stored = documents.store(deployment_signed, "acceptance_record", _org("C1"), filename="r.pdf",
                                  title="验收记录", reference=documents.new_reference())
         reference, digest = stored.reference, stored.sha256
-        assert documents.verify_url(reference) == app.config["PUBLIC_BASE_URL"].rstrip("/") + f"/verify/{reference}"
+        assert documents.verify_url(reference) == f"http://127.0.0.1:5000/verify/{reference}"  # no request, no setting
     for key in (reference, digest):
         page = client.get(f"/verify/{key}").get_data(as_text=True)
         assert 'data-code="valid"' in page and "联合验收记录" in page and digest in page
     assert client.get("/verify/" + "0" * 64).status_code == 404
     assert client.get("/verify/unknown").status_code == 404
+
+
+def test_the_verification_link_follows_the_host_served_or_the_setting(app):
+    with app.test_request_context("/", base_url="http://wuji.example.test:8080"):
+        assert documents.verify_url("abc") == "http://wuji.example.test:8080/verify/abc"
+    app.config["PUBLIC_BASE_URL"] = "https://wuji.qingdao.gov.cn/"
+    with app.test_request_context("/", base_url="http://evil.example"):
+        assert documents.verify_url("abc") == "https://wuji.qingdao.gov.cn/verify/abc"
+
+
+def test_production_refuses_to_start_without_a_public_base_url(tmp_path, monkeypatch):
+    from app import create_app
+
+    monkeypatch.setenv("WUJI_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "x" * 64)
+    monkeypatch.delenv("PUBLIC_BASE_URL", raising=False)
+    with pytest.raises(RuntimeError, match="PUBLIC_BASE_URL must be set in production"):
+        create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}"})
