@@ -351,6 +351,7 @@ def report_json(report: VerificationReport, pdf_bytes: bytes) -> dict:
                 "intact": s.intact,
                 "trusted": s.trusted,
                 "covers_document": s.covers_document,
+                "whole_file": s.whole_file,
                 "valid": s.valid,
                 "code": s.code,
                 "reason": str(s.reason),

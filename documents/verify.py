@@ -68,6 +68,10 @@ class SignatureReport:
     covers_document: bool
     code: str
     reason: LazyString
+    # The signed byte range is the whole file, as poppler's pdfsig reports it ("Total
+    # document signed"); an earlier signature followed only by countersignatures covers
+    # the document (covers_document) but not the whole file.
+    whole_file: bool = False
 
     @property
     def valid(self) -> bool:
@@ -236,6 +240,7 @@ def _report(
         covers_document=covers,
         code=code,
         reason=reason,
+        whole_file=intact and status.coverage == SignatureCoverageLevel.ENTIRE_FILE,
     )
 
 

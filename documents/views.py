@@ -90,6 +90,9 @@ SIGNATURE_SCHEMA = {
         "trusted": {"type": "boolean", "description": "The certificate chains to this deployment's trust roots"},
         "covers_document": {"type": "boolean",
                             "description": "Nothing but later signatures was added after this signature"},
+        "whole_file": {"type": "boolean",
+                       "description": "The signed range is the whole file, as poppler's pdfsig reports it "
+                                      "(an earlier signature followed by countersignatures is not)"},
         "valid": {"type": "boolean"},
         "code": {"type": "string"},
         "reason": {"type": "string"},

@@ -79,6 +79,10 @@ def test_both_signatures_are_valid_and_the_countersignature_covers_the_whole_fil
     assert "Signature is Valid" in second and "Certificate is Trusted" in second
     assert "Total document signed" in second and "Not total" not in second
     assert "Signer Certificate Common Name: 测试街道党工委" in second
+    # This app reports each signature's coverage as pdfsig does.
+    pdfsig_whole = ["Total document signed" in part for part in (first, second)]
+    assert [s.whole_file for s in report.signatures] == pdfsig_whole == [False, True]
+    assert [s.covers_document for s in report.signatures] == [True, True]
 
 
 def test_a_changed_byte_is_detected(published):

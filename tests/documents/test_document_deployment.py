@@ -196,7 +196,10 @@ def test_the_verify_page_shows_who_signed_and_that_nothing_changed(client, deplo
     assert 'data-code="valid"' in page
     assert "第1社区党委" in page and "测试街道党工委" in page
     assert "文件自签署以来未被改动，所有签名均有效且可信。" in page
-    assert page.count("覆盖整个文件") == 2 and "证书受本系统信任" in page
+    # Coverage as pdfsig reports it: the countersignature covers the whole file; the first
+    # signature covers the document as signed, followed only by the countersignature.
+    assert page.count('data-coverage="file"') == 1 and page.count('data-coverage="document"') == 1
+    assert "整个文件" in page and "此后只追加了其他签名" in page and "证书受本系统信任" in page
 
 
 @pytest.mark.parametrize("case", TAMPER_CASES)
