@@ -79,6 +79,11 @@ def _pem(certificates) -> str:
     return "".join(pki.certificate_to_pem(c).decode("ascii") for c in certificates)
 
 
+def trust_roots_pem() -> str:
+    """This deployment's trust roots in PEM, for download."""
+    return _pem(trust_roots())
+
+
 def auto_init_allowed() -> bool:
     configured = current_app.config.get("PKI_AUTO_INIT")
     if configured is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timezone
 
-from flask import Blueprint, abort, jsonify, render_template, request
+from flask import Blueprint, Response, abort, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -57,6 +57,17 @@ def verify_page():
     result = services.report_json(report, data)
     return _page(form, report=report, result=result, stored=services.find_document(result["sha256"]),
                  filename=form.document.data.filename)
+
+
+@bp.route("/verify/trust-roots.pem")
+def trust_roots_pem():
+    """The certificates this deployment trusts, so that anyone can check its signatures with
+    their own tools (pdfsig, a PDF reader) as well as on this page."""
+    pem = services.trust_roots_pem()
+    if not pem:
+        abort(404)
+    return Response(pem, mimetype="application/x-pem-file",
+                    headers={"Content-Disposition": 'attachment; filename="wuji-trust-roots.pem"'})
 
 
 @bp.route("/verify/<key>")

@@ -282,3 +282,19 @@ def test_production_refuses_to_start_without_a_public_base_url(tmp_path, monkeyp
     monkeypatch.delenv("PUBLIC_BASE_URL", raising=False)
     with pytest.raises(RuntimeError, match="PUBLIC_BASE_URL must be set in production"):
         create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}"})
+
+
+def test_the_trust_roots_can_be_downloaded_and_verify_the_signatures(client, deployment_signed):
+    from cryptography import x509
+
+    from documents.verify import verify_pdf
+
+    assert 'href="/verify/trust-roots.pem"' in client.get("/verify").get_data(as_text=True)
+    response = client.get("/verify/trust-roots.pem")
+    assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
+    roots = x509.load_pem_x509_certificates(response.data)
+    assert roots and verify_pdf(deployment_signed, roots).valid  # what a reader's own tools can check
+
+
+def test_no_trust_roots_yet_is_not_found(client, world):
+    assert client.get("/verify/trust-roots.pem").status_code == 404
