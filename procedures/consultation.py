@@ -186,11 +186,18 @@ def _check_files(files: tuple[File, ...], errors: dict[str, str]) -> None:
                                       "of at most 20 MB.", name=item.filename)
 
 
+def target_is_open(target) -> bool:
+    """Meetings are recorded for items still in progress (a closed issue takes none)."""
+    return getattr(target.obj, "open", True) is not False
+
+
 def record_meeting(actor, target_type: str, target_id: int, record: MeetingRecord) -> Meeting:
     _check_record(record)
     with write_transaction():
         target = resolve_for(actor, target_type, target_id)
         permissions.require(actor, "consultation.record", target)
+        if not target_is_open(target):
+            raise InvalidTransition(_("This item is closed: no more meetings are recorded for it."))
         meeting = Meeting(
             target_type=target.type, target_id=target.id, estate_id=target.estate_id, path=target.path,
             kind=record.kind, held_on=record.held_on, place=_clean(record.place, 200),

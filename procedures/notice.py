@@ -156,6 +156,11 @@ def latest_notice(target_type: str, target_id: int) -> Optional[Notice]:
     )
 
 
+def notices_with_vote(vote_id: int) -> list[Notice]:
+    """The notices that put a vote's result on display."""
+    return list(db.session.scalars(select(Notice).where(Notice.vote_id == vote_id).order_by(Notice.id)))
+
+
 def notices_for(target_type: str, target_id: int) -> list[Notice]:
     return list(db.session.scalars(
         select(Notice).where(Notice.target_type == target_type, Notice.target_id == target_id).order_by(Notice.id)

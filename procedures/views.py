@@ -79,6 +79,8 @@ def _vote_context(vote: voting.Vote) -> dict:
         "channel_labels": voting.CHANNEL_LABELS,
         "fraction_text": tally.fraction_text,
         "percent_text": tally.percent_text,
+        # The public notice that followed the vote, where the person may read it.
+        "notices": [n for n in notice.notices_with_vote(vote.id) if permissions.can(current_user, "notice.view", n)],
     }
 
 
@@ -263,7 +265,8 @@ def target_procedures(target: Target) -> dict:
         "comments": consultation.comments_for(target.type, target.id),
         "votes": voting.votes_for(target.type, target.id),
         "notices": notice.notices_for(target.type, target.id),
-        "may_record": permissions.can(current_user, "consultation.record", target),
+        "may_record": (permissions.can(current_user, "consultation.record", target)
+                       and consultation.target_is_open(target)),
         "may_open_vote": permissions.can(current_user, "vote.open", target),
         "may_comment": notice.lives_in_estate(current_user, target.estate_id),
         "may_answer": permissions.can(current_user, "consultation.answer", Workplace(target.path)),

@@ -154,3 +154,32 @@ def test_the_open_vote_form_is_only_for_those_who_may_open_a_vote(app, client, a
     auth.logout()
     auth.login("community")
     assert client.get(f"/votes/new/renovation_issue/{opened['issue_id']}").status_code == 200
+
+
+def test_an_owner_goes_from_the_closed_vote_to_its_public_notice(app, client, auth, opened):
+    with app.app_context():
+        from tests.procedures.vote_helpers import pass_vote
+
+        pass_vote(opened["issue_id"])
+        published = notice.latest_notice("renovation_issue", opened["issue_id"])
+        notice_id, title = published.id, published.title
+    auth.login("pg1")
+    _status, html = page(client, f"/votes/{opened['vote_id']}")
+    assert f'href="/notices/{notice_id}"' in html and title in html
+    assert page(client, f"/notices/{notice_id}")[0] == 200
+
+
+def test_no_meeting_is_recorded_for_a_closed_issue(app, client, auth, world):
+    from core.errors import InvalidTransition
+    from procedures import consultation
+    from tests.issues.helpers import fire, raise_demand
+    from tests.procedures.test_consultation import record
+
+    with app.app_context():
+        issue_id = raise_demand(world)
+        fire("group", issue_id, "reject", reason="不属于改造范围")
+    auth.login("community")
+    _status, html = page(client, f"/procedures/renovation_issue/{issue_id}")
+    assert "记录会议" not in html
+    with app.app_context(), pytest.raises(InvalidTransition, match="不再记录会议|no more meetings"):
+        consultation.record_meeting(person("community"), "renovation_issue", issue_id, record())
