@@ -18,6 +18,7 @@ import conventions
 import dispatch
 import documents
 import issues
+import notify
 import orgs
 import procedures
 import workflow
@@ -76,7 +77,7 @@ def select_locale() -> str:
 
 # The packages, in the order they are set up: each registers its own blueprints, API routes,
 # CLI, navigation entries, demo data loader (run in this order) and deadline sweep step.
-PACKAGES = (orgs, workflow, procedures, dispatch, issues, conventions, acceptance, documents)
+PACKAGES = (orgs, workflow, procedures, dispatch, issues, conventions, acceptance, documents, notify)
 
 
 def register_extensions(app: Flask) -> None:

@@ -52,6 +52,14 @@ def from_environment(instance_path: str) -> dict:
         "BEHIND_PROXY": _bool(env.get("BEHIND_PROXY"), False),
         "BABEL_DEFAULT_LOCALE": env.get("BABEL_DEFAULT_LOCALE", "zh_Hans_CN"),
         "DB_LOCK_TIMEOUT_MS": _milliseconds(env.get("DB_LOCK_TIMEOUT_MS"), Defaults.DB_LOCK_TIMEOUT_MS),
+        # Mail of notifications (notify/mail.py): none is mailed without MAIL_SERVER.
+        "MAIL_SERVER": env.get("MAIL_SERVER") or None,
+        "MAIL_PORT": int(env.get("MAIL_PORT") or 0) or None,
+        "MAIL_USERNAME": env.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD") or None,
+        "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS"), False),
+        "MAIL_USE_SSL": _bool(env.get("MAIL_USE_SSL"), False),
+        "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER") or None,
     }
     return settings
 

@@ -216,6 +216,7 @@ class Person(UserMixin, db.Model):
     # Bumped on password change so that other sessions and remember-me cookies die.
     session_epoch: Mapped[int] = mapped_column(Integer, default=0)
     locale: Mapped[Optional[str]] = mapped_column(String(20))
+    email: Mapped[Optional[str]] = mapped_column(String(254))  # for notifications by mail (notify/)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     memberships: Mapped[list["Membership"]] = relationship(

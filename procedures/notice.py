@@ -25,6 +25,7 @@ from orgs import roles as R
 from orgs.models import Household, Person
 from rules.calendar import add_calendar_days
 from rules.policy import current_policy
+from workflow import engine
 from procedures.subjects import EVERYONE, VIEW_OWN, VIEW_SUBTREE, Target, TargetLink, lives_in_estate, resolve_for
 
 permissions.register("notice.view", subtree=VIEW_SUBTREE, own=VIEW_OWN)
@@ -132,6 +133,7 @@ def create_notice(actor, target: Target, *, title: str, body: str, days: int, vo
     )
     db.session.add(notice)
     db.session.flush()
+    engine.announce(notice, "publish_notice", actor)  # notifications of the residents (notify/)
     return notice
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timezone
 from typing import Any, Callable, Iterable, Optional
 
+from flask import Flask, current_app
 from flask_babel import gettext as _
 from sqlalchemy import DateTime, ForeignKey, Integer, String
 from sqlalchemy import bindparam, update
@@ -96,6 +97,41 @@ class FireContext:
     @property
     def reason(self) -> str:
         return (self.data.get("reason") or "").strip()
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something that happened to a subject, as transition observers see it: a
+    transition (fire), a first state (start) or an event without a state change
+    (record_event, announce)."""
+
+    subject: Any
+    trigger: str
+    actor: Any
+    from_state: str | None = None
+    to_state: str | None = None
+    from_org_id: int | None = None  # the org node answering before (fire only)
+    transition: Transition | None = None
+    payload: dict = field(default_factory=dict)
+
+
+def observe(app: Flask, callback: Callable[[Event], None]) -> None:
+    """Call `callback(event)` after the audit entry of every transition, first state and
+    recorded event, inside the same transaction: what it writes is committed or rolled
+    back with the change that caused it (notifications, notify/)."""
+    observers = app.extensions.setdefault("wuji_observers", [])
+    if callback not in observers:
+        observers.append(callback)
+
+
+def announce(subject, trigger: str, actor, **details) -> None:
+    """Tell the observers about `subject` (inside the caller's transaction); the engine
+    calls it itself, packages call it for events that are not audited (a notice published)."""
+    observers = current_app.extensions.get("wuji_observers")
+    if observers:
+        event = Event(subject, trigger, actor, **details)
+        for callback in observers:
+            callback(event)
 
 
 class WorkflowSubject:
@@ -358,6 +394,7 @@ def fire(model: type, subject_id: int, trigger: str, actor, expected_version: in
         ctx.transition = transition
         ctx.membership = _membership_granting(actor, transition, subject)
         ctx.from_state = subject.state
+        from_org_id = subject.responsible_org_id
         check_data(transition, ctx)
         if not workflow.machine.events[trigger].trigger(subject, ctx=ctx):
             raise InvalidTransition(_("This cannot be done now."))
@@ -382,6 +419,8 @@ def fire(model: type, subject_id: int, trigger: str, actor, expected_version: in
             payload=ctx.payload,
         )
         _write_subject(subject)
+        announce(subject, trigger, actor, from_state=ctx.from_state, to_state=transition.dest,
+                 from_org_id=from_org_id, transition=transition, payload=ctx.payload)
     if commits_here:
         # Everything else the session holds is read afresh next time, as after a plain
         # commit, except the subject - locked and written by this transaction, so
@@ -488,6 +527,7 @@ def record_event(subject, actor, trigger: str, *, reason: str = "", payload: dic
         reason=reason,
         payload=payload,
     )
+    announce(subject, trigger, actor, from_state=subject.state, to_state=subject.state, payload=payload or {})
 
 
 def start(subject, actor, *, state: str | None = None, trigger: str = "create", reason: str = "",
@@ -517,3 +557,4 @@ def start(subject, actor, *, state: str | None = None, trigger: str = "create", 
         reason=reason,
         payload=payload,
     )
+    announce(subject, trigger, actor, to_state=first, payload=payload or {})

@@ -1,0 +1,44 @@
+"""Notifications: an inbox with an unread badge, and mail at once or in a daily digest,
+for what reaches a person's level, deadlines near, referrals, tasks sent down, votes and
+notices where they live and their own demands (see events.py for who is told what)."""
+from __future__ import annotations
+
+from flask import Flask, current_app, g
+from flask_login import current_user
+
+from notify import api, cli, events, mail, services, views  # noqa: F401 - API routes
+from workflow import engine, sweep
+
+
+def sweep_step(now=None) -> dict[str, int]:
+    """Deadlines two working days away, then the outbox (tries again what failed)."""
+    counts = services.announce_deadlines(now)
+    counts.update({f"mail_{key}": value for key, value in mail.send_pending().items()})
+    return counts
+
+
+def _deliver_after_response(response):
+    """A request committed notifications: mail those due once the response is sent."""
+    if g.pop("notify_outbox", False) and mail.configured():
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+        def deliver() -> None:
+            with app.app_context():
+                mail.send_pending()
+
+        response.call_on_close(deliver)
+    return response
+
+
+def _unread() -> int:
+    return services.unread_count(current_user) if current_user.is_authenticated else 0
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(views.bp)
+    events.listen_to_sessions()
+    engine.observe(app, events.on_event)
+    sweep.register(app, sweep_step)
+    cli.register(app)
+    app.after_request(_deliver_after_response)
+    app.context_processor(lambda: {"unread_notifications": _unread})

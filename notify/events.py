@@ -1,0 +1,242 @@
+"""Who is told what: the observer of the workflow engine (workflow.engine.observe).
+
+It runs inside the transaction of the change, after its audit entry, and writes the
+notifications with one INSERT ... SELECT per group of recipients (the preference of each
+recipient is joined in the same statement), so a transition with its notifications
+costs one statement more; a rolled-back transition leaves none. Recipients:
+
+- an item reaching a level (a renovation issue entering a state answered for by an org
+  node, escalated or returned to it) and a referral up by the deadline sweep: the
+  people holding the staff role of that node (orgs/roles.py LEVELS);
+- a dispatch assignment sent to a node: the staff of that node;
+- a vote opened, a public notice published: the people linked to a household of the
+  vote's place / the notice's estate ("where I live");
+- a demand changing state: the person who raised it.
+
+The person who acted is never told about their own action.
+"""
+from __future__ import annotations
+
+import functools
+import json
+from typing import Callable
+
+from flask import g, has_app_context
+from sqlalchemy import String, and_, bindparam, case, event, exists, func, insert, literal, select
+from sqlalchemy.orm import Session, aliased
+
+from core.db import utcnow
+from core.extensions import db
+from core.types import PathColumnType
+from dispatch.models import DispatchAssignment
+from issues.models import RenovationIssue
+from notify.models import (
+    DEFAULT_DELIVERY, DEMAND_CHANGED, DISPATCH_RECEIVED, EMAIL, ITEM_REACHED, NOTICE_PUBLISHED, PENDING, REFERRAL,
+    VOTE_OPENED, Notification, NotificationPreference,
+)
+from orgs.models import Household, HouseholdPerson, Membership, OrgNode, Person
+from orgs.roles import LEVEL_STAFF
+from procedures.notice import Notice
+from procedures.voting import Vote
+from workflow.engine import SYSTEM, Event
+
+_COLUMNS = ("person_id", "kind", "subject_type", "subject_id", "params", "once_key", "created_at", "delivery",
+            "email_state", "attempts", "next_attempt_at")
+NO_PERSON = -1  # stands for the system actor in "not the actor"
+OUTBOX_FLAG = "wuji_notify_outbox"
+
+
+# --- the statements, built once --------------------------------------------------------
+
+
+def _insert_for(recipients) -> object:
+    """INSERT INTO notification SELECT ... for the person ids `recipients` (a subquery
+    with a person_id column), each with their preference for the kind."""
+    preference = aliased(NotificationPreference)
+    delivery = func.coalesce(preference.delivery, DEFAULT_DELIVERY)
+    now = bindparam("now")
+    rows = (
+        select(
+            recipients.c.person_id,
+            bindparam("kind", type_=String),
+            bindparam("subject_type", type_=String),
+            bindparam("subject_id"),
+            bindparam("params", type_=String),
+            bindparam("once_key", type_=String),
+            now,
+            delivery,
+            case((and_(delivery == EMAIL, Person.email.is_not(None), Person.email != ""), PENDING), else_=None),
+            literal(0),
+            now,
+        )
+        .select_from(recipients)
+        .join(Person, Person.id == recipients.c.person_id)
+        .outerjoin(preference, and_(preference.person_id == recipients.c.person_id,
+                                    preference.kind == bindparam("kind", type_=String)))
+        .where(Person.active.is_(True))
+    )
+    return rows
+
+
+def _once(rows):
+    """Leave out the people already told (the same kind and once_key)."""
+    told = aliased(Notification)
+    return rows.where(~exists().where(
+        told.person_id == Person.id, told.kind == bindparam("kind", type_=String),
+        told.once_key == bindparam("once_key", type_=String)))
+
+
+@functools.lru_cache(maxsize=None)
+def _statement(recipients: str, once: bool):
+    chosen = RECIPIENTS[recipients]().subquery()
+    rows = _insert_for(chosen)
+    if once:
+        rows = _once(rows)
+    return insert(Notification).from_select(list(_COLUMNS), rows)
+
+
+def _staff_of_org():
+    return (select(Membership.person_id).where(
+        Membership.org_id == bindparam("org_id"), Membership.role.in_(LEVEL_STAFF),
+        Membership.person_id != bindparam("actor_id")).distinct())
+
+
+def _one_person():
+    return select(Person.id.label("person_id")).where(
+        Person.id == bindparam("person_id"), Person.id != bindparam("actor_id"))
+
+
+def _residents_under_path():
+    prefix, upper = bindparam("prefix", type_=PathColumnType()), bindparam("upper", type_=PathColumnType())
+    return (select(HouseholdPerson.person_id)
+            .join(Household, Household.id == HouseholdPerson.household_id)
+            .where(Household.path >= prefix, Household.path < upper,
+                   HouseholdPerson.person_id != bindparam("actor_id")).distinct())
+
+
+def _residents_of_estate():
+    return (select(HouseholdPerson.person_id)
+            .join(Household, Household.id == HouseholdPerson.household_id)
+            .where(Household.estate_id == bindparam("estate_id"),
+                   HouseholdPerson.person_id != bindparam("actor_id")).distinct())
+
+
+RECIPIENTS: dict[str, Callable] = {
+    "staff": _staff_of_org,
+    "person": _one_person,
+    "under_path": _residents_under_path,
+    "estate": _residents_of_estate,
+}
+
+
+def write(kind: str, subject_type: str, subject_id: int, params: dict, recipients: str, *,
+          actor_id: int | None = None, once_key: str | None = None, **values) -> int:
+    """Write one notification of `kind` for each recipient (inside the caller's
+    transaction); returns how many were written."""
+    statement = _statement(recipients, once_key is not None)
+    result = db.session.execute(statement, {
+        "kind": kind, "subject_type": subject_type, "subject_id": subject_id,
+        "params": json.dumps(params, ensure_ascii=False, default=str), "once_key": once_key, "now": utcnow(),
+        "actor_id": actor_id if actor_id is not None else NO_PERSON, **values,
+    })
+    if result.rowcount:
+        db.session.info[OUTBOX_FLAG] = True
+    return result.rowcount
+
+
+def path_range(prefix: str) -> dict:
+    return {"prefix": prefix, "upper": prefix[:-1] + chr(ord(prefix[-1]) + 1)}
+
+
+# --- the observer ------------------------------------------------------------------------
+
+
+def on_event(event: Event) -> None:
+    handler = HANDLERS.get(type(event.subject).__tablename__)
+    if handler is not None:
+        handler(event)
+
+
+def _actor_id(event: Event) -> int | None:
+    return None if event.actor is SYSTEM else event.actor.id
+
+
+def _org_name(org_id: int | None) -> str:
+    org = db.session.get(OrgNode, org_id) if org_id is not None else None
+    return org.name if org is not None else ""
+
+
+def _issue(event: Event) -> None:
+    issue: RenovationIssue = event.subject
+    actor_id = _actor_id(event)
+    params = {"title": issue.title, "state": issue.state}
+    if event.trigger == "overdue_escalation":  # the sweep referred it up (workflow/deadlines.py)
+        org_id = issue.responsible_org_id
+        write(REFERRAL, issue.subject_type, issue.id, {**params, "org": _org_name(org_id)}, "staff",
+              actor_id=actor_id, org_id=org_id)
+        return
+    if event.transition is None and event.from_state is not None:
+        return  # recorded on the item (a photo, a meeting...): nobody new answers for it
+    changed = event.from_state != event.to_state
+    org_id = issue.responsible_org_id
+    if org_id is not None and (changed or org_id != event.from_org_id):
+        if event.actor is SYSTEM and event.trigger == "escalate":
+            write(REFERRAL, issue.subject_type, issue.id, {**params, "org": _org_name(org_id)}, "staff",
+                  actor_id=actor_id, org_id=org_id)
+        else:
+            write(ITEM_REACHED, issue.subject_type, issue.id, params, "staff", actor_id=actor_id, org_id=org_id)
+    if changed and event.from_state is not None and issue.direction == "demand":
+        write(DEMAND_CHANGED, issue.subject_type, issue.id, params, "person",
+              actor_id=actor_id, person_id=issue.raised_by_id)
+
+
+def _dispatch(event: Event) -> None:
+    assignment: DispatchAssignment = event.subject
+    if event.from_state is not None or event.to_state != "sent":
+        return
+    write(DISPATCH_RECEIVED, assignment.subject_type, assignment.id,
+          {"title": assignment.dispatch.title, "dispatch_id": assignment.dispatch_id,
+           "org": assignment.org.name}, "staff", actor_id=_actor_id(event), org_id=assignment.org_id)
+
+
+def _vote(event: Event) -> None:
+    vote: Vote = event.subject
+    if event.from_state is not None or event.trigger != "open":
+        return
+    write(VOTE_OPENED, vote.subject_type, vote.id, {"title": vote.title, "closes_at": vote.closes_at},
+          "under_path", actor_id=_actor_id(event), **path_range(vote.path))
+
+
+def _notice(event: Event) -> None:
+    notice: Notice = event.subject
+    write(NOTICE_PUBLISHED, "public_notice", notice.id, {"title": notice.title, "ends_at": notice.ends_at},
+          "estate", actor_id=_actor_id(event), estate_id=notice.estate_id)
+
+
+HANDLERS: dict[str, Callable[[Event], None]] = {
+    RenovationIssue.__tablename__: _issue,
+    DispatchAssignment.__tablename__: _dispatch,
+    Vote.__tablename__: _vote,
+    Notice.__tablename__: _notice,
+}
+
+
+# --- after the commit -----------------------------------------------------------------------
+
+
+def _after_commit(session: Session) -> None:
+    """Notifications were committed: the request delivers the mail after its response
+    (notify.init_app); elsewhere `flask notify send` and the sweep do."""
+    if session.info.pop(OUTBOX_FLAG, False) and has_app_context():
+        g.notify_outbox = True
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop(OUTBOX_FLAG, None)
+
+
+@functools.cache
+def listen_to_sessions() -> None:
+    """Once per process: every session reports its commits and rollbacks."""
+    event.listen(Session, "after_commit", _after_commit)
+    event.listen(Session, "after_soft_rollback", lambda session, previous: _after_rollback(session))

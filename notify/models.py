@@ -1,0 +1,99 @@
+"""Notifications and each person's choice of how to receive them.
+
+A notification is written once per recipient in the transaction of the change that
+causes it, as a kind, the subject it is about and the values its words need
+(`params`); its title and text are put into words when read or mailed, in the reader's
+language (notify/messages.py). Its delivery is chosen from the recipient's preference
+for the kind when it is written: in the inbox only, by email at once (the outbox:
+`email_state` pending -> sending -> sent, or failed after the last try), or in the
+daily digest (`digest_token` set when a digest takes it).
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Optional
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.db import utcnow
+from core.extensions import db
+from orgs.models import Person
+
+# The kinds of notification, in the order the preferences page lists them.
+ITEM_REACHED = "item_reached"
+DEADLINE_NEAR = "deadline_near"
+REFERRAL = "referral"
+DISPATCH_RECEIVED = "dispatch_received"
+VOTE_OPENED = "vote_opened"
+NOTICE_PUBLISHED = "notice_published"
+DEMAND_CHANGED = "demand_changed"
+KINDS = {
+    ITEM_REACHED: _l("An item reaches my level"),
+    DEADLINE_NEAR: _l("A deadline two working days away"),
+    REFERRAL: _l("An item referred up after its deadline"),
+    DISPATCH_RECEIVED: _l("A task sent down to me"),
+    VOTE_OPENED: _l("A vote opened where I live"),
+    NOTICE_PUBLISHED: _l("A public notice where I live"),
+    DEMAND_CHANGED: _l("My demand changes state"),
+}
+
+INAPP, EMAIL, DIGEST = "inapp", "email", "digest"
+DELIVERIES = {
+    INAPP: _l("In the inbox only"),
+    EMAIL: _l("By email at once"),
+    DIGEST: _l("In a daily email digest"),
+}
+DEFAULT_DELIVERY = INAPP
+
+# The outbox of notifications to be mailed at once.
+PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+
+
+class Notification(db.Model):
+    __tablename__ = "notification"
+    __table_args__ = (
+        # The inbox: a person's notifications, newest first; and the unread badge.
+        Index("ix_notification_inbox", "person_id", "id"),
+        Index("ix_notification_unread", "person_id", "read_at"),
+        # The outbox and the digest.
+        Index("ix_notification_outbox", "email_state", "next_attempt_at"),
+        Index("ix_notification_digest", "delivery", "digest_token"),
+        # A notification that must not be written twice (a deadline already announced).
+        UniqueConstraint("person_id", "kind", "once_key", name="uq_notification_once"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    subject_type: Mapped[str] = mapped_column(String(40))
+    subject_id: Mapped[int] = mapped_column(Integer)
+    params: Mapped[str] = mapped_column(Text, default="{}")
+    once_key: Mapped[Optional[str]] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    read_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    delivery: Mapped[str] = mapped_column(String(10), default=INAPP)
+    email_state: Mapped[Optional[str]] = mapped_column(String(10))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    sent_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    last_error: Mapped[Optional[str]] = mapped_column(String(500))
+    digest_token: Mapped[Optional[str]] = mapped_column(String(40))
+
+    person: Mapped[Person] = relationship()
+
+    @property
+    def data(self) -> dict:
+        return json.loads(self.params or "{}")
+
+
+class NotificationPreference(db.Model):
+    """How a person receives one kind (no row: the default, in the inbox only)."""
+
+    __tablename__ = "notification_preference"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
+    delivery: Mapped[str] = mapped_column(String(10))
