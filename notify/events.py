@@ -10,7 +10,7 @@ costs one statement more; a rolled-back transition leaves none. Recipients:
   people holding the staff role of that node (orgs/roles.py LEVELS);
 - a dispatch assignment sent to a node: the staff of that node;
 - a vote opened, a public notice published: the people linked to a household of the
-  vote's place / the notice's estate ("where I live");
+  vote's estate, building or stairwell unit / the notice's estate ("where I live");
 - a demand changing state: the person who raised it.
 
 The person who acted is never told about their own action.
@@ -27,14 +27,13 @@ from sqlalchemy.orm import Session, aliased
 
 from core.db import utcnow
 from core.extensions import db
-from core.types import PathColumnType
 from dispatch.models import DispatchAssignment
 from issues.models import RenovationIssue
 from notify.models import (
     DEFAULT_DELIVERY, DEMAND_CHANGED, DISPATCH_RECEIVED, EMAIL, ITEM_REACHED, NOTICE_PUBLISHED, PENDING, REFERRAL,
     VOTE_OPENED, Notification, NotificationPreference,
 )
-from orgs.models import Household, HouseholdPerson, Membership, OrgNode, Person
+from orgs.models import Household, HouseholdPerson, Membership, OrgNode, Person, StairwellUnit
 from orgs.roles import LEVEL_STAFF
 from procedures.notice import Notice
 from procedures.voting import Vote
@@ -92,7 +91,7 @@ def _statement(recipients: str, once: bool):
     rows = _insert_for(chosen)
     if once:
         rows = _once(rows)
-    return insert(Notification).from_select(list(_COLUMNS), rows)
+    return insert(Notification.__table__).from_select(list(_COLUMNS), rows)
 
 
 def _staff_of_org():
@@ -106,11 +105,18 @@ def _one_person():
         Person.id == bindparam("person_id"), Person.id != bindparam("actor_id"))
 
 
-def _residents_under_path():
-    prefix, upper = bindparam("prefix", type_=PathColumnType()), bindparam("upper", type_=PathColumnType())
+def _residents_of_unit():
     return (select(HouseholdPerson.person_id)
             .join(Household, Household.id == HouseholdPerson.household_id)
-            .where(Household.path >= prefix, Household.path < upper,
+            .where(Household.unit_id == bindparam("unit_id"),
+                   HouseholdPerson.person_id != bindparam("actor_id")).distinct())
+
+
+def _residents_of_building():
+    return (select(HouseholdPerson.person_id)
+            .join(Household, Household.id == HouseholdPerson.household_id)
+            .join(StairwellUnit, StairwellUnit.id == Household.unit_id)
+            .where(StairwellUnit.building_id == bindparam("building_id"),
                    HouseholdPerson.person_id != bindparam("actor_id")).distinct())
 
 
@@ -124,7 +130,8 @@ def _residents_of_estate():
 RECIPIENTS: dict[str, Callable] = {
     "staff": _staff_of_org,
     "person": _one_person,
-    "under_path": _residents_under_path,
+    "unit": _residents_of_unit,
+    "building": _residents_of_building,
     "estate": _residents_of_estate,
 }
 
@@ -142,10 +149,6 @@ def write(kind: str, subject_type: str, subject_id: int, params: dict, recipient
     if result.rowcount:
         db.session.info[OUTBOX_FLAG] = True
     return result.rowcount
-
-
-def path_range(prefix: str) -> dict:
-    return {"prefix": prefix, "upper": prefix[:-1] + chr(ord(prefix[-1]) + 1)}
 
 
 # --- the observer ------------------------------------------------------------------------
@@ -203,8 +206,9 @@ def _vote(event: Event) -> None:
     vote: Vote = event.subject
     if event.from_state is not None or event.trigger != "open":
         return
+    # The households of the vote's place (its electorate's estate, building or stairwell unit).
     write(VOTE_OPENED, vote.subject_type, vote.id, {"title": vote.title, "closes_at": vote.closes_at},
-          "under_path", actor_id=_actor_id(event), **path_range(vote.path))
+          vote.scope_kind, actor_id=_actor_id(event), **{f"{vote.scope_kind}_id": vote.scope_id})
 
 
 def _notice(event: Event) -> None:

@@ -3,7 +3,7 @@ recipient's own for mail), with the link to what it is about."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 
 from flask import url_for
 from flask_babel import format_datetime
@@ -35,12 +35,18 @@ class Words:
 def _when(value) -> str:
     if not value:
         return ""
-    moment = datetime.fromisoformat(str(value))
-    return format_datetime(moment, "yyyy-MM-dd HH:mm")
+    moment = datetime.fromisoformat(str(value))  # naive UTC, as stored
+    return format_datetime(moment.replace(tzinfo=timezone.utc), "yyyy-MM-dd HH:mm")
 
 
-def _state(name: str | None) -> str:
-    return str(RenovationIssue.workflow.state_label(name)) if name else ""
+def _state(name: str | None, *, public: bool = False) -> str:
+    """A renovation issue's state in words (in the plain words residents read, for them)."""
+    if not name:
+        return ""
+    state = RenovationIssue.workflow.states.get(name)
+    if state is None:
+        return name
+    return str(state.public_label or state.label) if public else str(state.label)
 
 
 def _title_and_body(kind: str, data: dict) -> tuple[str, str]:
@@ -49,9 +55,10 @@ def _title_and_body(kind: str, data: dict) -> tuple[str, str]:
         return (_("“%(title)s” now awaits your level", title=title),
                 _("Current state: %(state)s.", state=_state(data.get("state"))))
     if kind == DEADLINE_NEAR:
-        return (_("“%(title)s” is due within two working days", title=title),
-                _("Deadline: %(when)s. Current state: %(state)s.", when=_when(data.get("due_at")),
-                  state=_state(data.get("state"))))
+        when = _when(data.get("due_at"))
+        body = (_("Deadline: %(when)s. Current state: %(state)s.", when=when, state=_state(data.get("state")))
+                if data.get("state") else _("Deadline: %(when)s.", when=when))
+        return _("“%(title)s” is due within two working days", title=title), body
     if kind == REFERRAL:
         return (_("“%(title)s” was referred up to %(org)s", title=title, org=data.get("org", "")),
                 _("Its deadline passed and %(org)s now answers for it.", org=data.get("org", "")))
@@ -68,7 +75,7 @@ def _title_and_body(kind: str, data: dict) -> tuple[str, str]:
                   when=_when(data.get("ends_at"))))
     if kind == DEMAND_CHANGED:
         return (_("Your demand “%(title)s” changed", title=title),
-                _("It is now: %(state)s.", state=_state(data.get("state"))))
+                _("It is now: %(state)s.", state=_state(data.get("state"), public=True)))
     return title, ""
 
 
