@@ -15,7 +15,8 @@ from dispatch import services as dispatch_services
 from issues.models import RenovationIssue
 from notify import mail, services
 from notify.models import (
-    DEADLINE_NEAR, DEMAND_CHANGED, DIGEST, DISPATCH_RECEIVED, EMAIL, FAILED, ITEM_REACHED, NOTICE_PUBLISHED,
+    DEADLINE_NEAR, DEMAND_CHANGED, DIGEST, DISPATCH_RECEIVED, EMAIL, FAILED, INAPP, ITEM_REACHED, KINDS,
+    NOTICE_PUBLISHED,
     PENDING, REFERRAL, SENT, VOTE_OPENED, Notification,
 )
 from tests.conftest import csrf_token
@@ -234,7 +235,8 @@ def test_inbox_api_lists_and_marks_read(app, world, client, auth):
 def test_preferences_form_saves_the_email_and_the_choice_per_kind(app, world, client, auth):
     auth.login("grid")
     assert "每日" in client.get("/inbox/preferences").get_data(as_text=True)
-    response = auth.post("/inbox/preferences", {"email": "grid@example.org", ITEM_REACHED: EMAIL,
+    form = {kind: INAPP for kind in KINDS}
+    response = auth.post("/inbox/preferences", {**form, "email": "grid@example.org", ITEM_REACHED: EMAIL,
                                                 REFERRAL: DIGEST})
     assert response.status_code == 302
     with app.app_context():
@@ -245,8 +247,9 @@ def test_preferences_form_saves_the_email_and_the_choice_per_kind(app, world, cl
 
 def test_preferences_form_refuses_a_broken_email_address(app, world, client, auth):
     auth.login("grid")
-    page = auth.post("/inbox/preferences", {"email": "not an address", ITEM_REACHED: EMAIL}).get_data(as_text=True)
-    assert "has-error" in page
+    form = {kind: INAPP for kind in KINDS}
+    page = auth.post("/inbox/preferences", {**form, "email": "not an address"}).get_data(as_text=True)
+    assert "电子邮箱地址无效" in page
     with app.app_context():
         assert person("grid").email is None
 
