@@ -91,7 +91,9 @@ def _statement(recipients: str, once: bool):
     rows = _insert_for(chosen)
     if once:
         rows = _once(rows)
-    return insert(Notification.__table__).from_select(list(_COLUMNS), rows)
+    # RETURNING: psycopg reports no row count for INSERT ... SELECT.
+    table = Notification.__table__
+    return insert(table).from_select(list(_COLUMNS), rows).returning(table.c.id)
 
 
 def _staff_of_org():
@@ -141,14 +143,14 @@ def write(kind: str, subject_type: str, subject_id: int, params: dict, recipient
     """Write one notification of `kind` for each recipient (inside the caller's
     transaction); returns how many were written."""
     statement = _statement(recipients, once_key is not None)
-    result = db.session.execute(statement, {
+    written = db.session.execute(statement, {
         "kind": kind, "subject_type": subject_type, "subject_id": subject_id,
         "params": json.dumps(params, ensure_ascii=False, default=str), "once_key": once_key, "now": utcnow(),
         "actor_id": actor_id if actor_id is not None else NO_PERSON, **values,
-    })
-    if result.rowcount:
+    }).all()
+    if written:
         db.session.info[OUTBOX_FLAG] = True
-    return result.rowcount
+    return len(written)
 
 
 # --- the observer ------------------------------------------------------------------------
