@@ -43,6 +43,8 @@ _COLUMNS = ("person_id", "kind", "subject_type", "subject_id", "params", "once_k
             "email_state", "attempts", "next_attempt_at")
 NO_PERSON = -1  # stands for the system actor in "not the actor"
 OUTBOX_FLAG = "wuji_notify_outbox"
+# Built once (json.dumps with options builds an encoder per call).
+_PARAMS_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
 
 
 # --- the statements, built once --------------------------------------------------------
@@ -89,11 +91,13 @@ def _once(rows):
 def _statement(recipients: str, once: bool):
     chosen = RECIPIENTS[recipients]().subquery()
     rows = _insert_for(chosen)
-    if once:
-        rows = _once(rows)
-    # RETURNING: psycopg reports no row count for INSERT ... SELECT.
     table = Notification.__table__
-    return insert(table).from_select(list(_COLUMNS), rows).returning(table.c.id)
+    statement = insert(table).from_select(list(_COLUMNS), rows)
+    if once:
+        # Counted (the sweep reports how many were told); psycopg reports no row count
+        # for INSERT ... SELECT, hence RETURNING. Transitions need no count.
+        statement = insert(table).from_select(list(_COLUMNS), _once(rows)).returning(table.c.id)
+    return statement
 
 
 def _staff_of_org():
@@ -139,18 +143,18 @@ RECIPIENTS: dict[str, Callable] = {
 
 
 def write(kind: str, subject_type: str, subject_id: int, params: dict, recipients: str, *,
-          actor_id: int | None = None, once_key: str | None = None, **values) -> int:
+          actor_id: int | None = None, once_key: str | None = None, **values) -> int | None:
     """Write one notification of `kind` for each recipient (inside the caller's
-    transaction); returns how many were written."""
-    statement = _statement(recipients, once_key is not None)
-    written = db.session.execute(statement, {
+    transaction). With a `once_key`, nobody already told under that key is told again,
+    and the number written is returned; otherwise None."""
+    once = once_key is not None
+    result = db.session.connection().execute(_statement(recipients, once), {
         "kind": kind, "subject_type": subject_type, "subject_id": subject_id,
-        "params": json.dumps(params, ensure_ascii=False, default=str), "once_key": once_key, "now": utcnow(),
+        "params": _PARAMS_ENCODER.encode(params), "once_key": once_key, "now": utcnow(),
         "actor_id": actor_id if actor_id is not None else NO_PERSON, **values,
-    }).all()
-    if written:
-        db.session.info[OUTBOX_FLAG] = True
-    return len(written)
+    })
+    db.session.info[OUTBOX_FLAG] = True
+    return len(result.all()) if once else None
 
 
 # --- the observer ------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Optional
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import utcnow
@@ -55,14 +55,21 @@ PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 class Notification(db.Model):
     __tablename__ = "notification"
     __table_args__ = (
-        # The inbox: a person's notifications, newest first; and the unread badge.
+        # The inbox: a person's notifications, newest first.
         Index("ix_notification_inbox", "person_id", "id"),
-        Index("ix_notification_unread", "person_id", "read_at"),
-        # The outbox and the digest.
-        Index("ix_notification_outbox", "email_state", "next_attempt_at"),
-        Index("ix_notification_digest", "delivery", "digest_token"),
+        # Partial indexes: a notification is written on the path of a transition, so it
+        # enters only the indexes that concern it. The unread badge:
+        Index("ix_notification_unread", "person_id", sqlite_where=text("read_at IS NULL"),
+              postgresql_where=text("read_at IS NULL")),
+        # The outbox of mail at once, and the notifications waiting for a digest:
+        Index("ix_notification_outbox", "next_attempt_at", sqlite_where=text("email_state = 'pending'"),
+              postgresql_where=text("email_state = 'pending'")),
+        Index("ix_notification_digest", "person_id",
+              sqlite_where=text("delivery = 'digest' AND digest_token IS NULL"),
+              postgresql_where=text("delivery = 'digest' AND digest_token IS NULL")),
         # A notification that must not be written twice (a deadline already announced).
-        UniqueConstraint("person_id", "kind", "once_key", name="uq_notification_once"),
+        Index("uq_notification_once", "person_id", "kind", "once_key", unique=True,
+              sqlite_where=text("once_key IS NOT NULL"), postgresql_where=text("once_key IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

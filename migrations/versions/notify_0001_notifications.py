@@ -13,6 +13,14 @@ branch_labels = None
 depends_on = None
 
 
+PARTIAL_INDEXES = (
+    ('ix_notification_unread', ['person_id'], "read_at IS NULL", False),
+    ('ix_notification_outbox', ['next_attempt_at'], "email_state = 'pending'", False),
+    ('ix_notification_digest', ['person_id'], "delivery = 'digest' AND digest_token IS NULL", False),
+    ('uq_notification_once', ['person_id', 'kind', 'once_key'], "once_key IS NOT NULL", True),
+)
+
+
 def upgrade():
     # Plain ADD COLUMN: batch mode would rebuild the person table.
     op.add_column('person', sa.Column('email', sa.String(length=254), nullable=True))
@@ -35,12 +43,12 @@ def upgrade():
     sa.Column('digest_token', sa.String(length=40), nullable=True),
     sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_notification_person_id_person')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_notification')),
-    sa.UniqueConstraint('person_id', 'kind', 'once_key', name='uq_notification_once'),
     )
     op.create_index('ix_notification_inbox', 'notification', ['person_id', 'id'], unique=False)
-    op.create_index('ix_notification_unread', 'notification', ['person_id', 'read_at'], unique=False)
-    op.create_index('ix_notification_outbox', 'notification', ['email_state', 'next_attempt_at'], unique=False)
-    op.create_index('ix_notification_digest', 'notification', ['delivery', 'digest_token'], unique=False)
+    # Partial indexes: a row enters only those that concern it (see notify/models.py).
+    for name, columns, where, unique in PARTIAL_INDEXES:
+        op.create_index(name, 'notification', columns, unique=unique,
+                        sqlite_where=sa.text(where), postgresql_where=sa.text(where))
     op.create_table('notification_preference',
     sa.Column('person_id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=40), nullable=False),
@@ -52,9 +60,8 @@ def upgrade():
 
 def downgrade():
     op.drop_table('notification_preference')
-    op.drop_index('ix_notification_digest', table_name='notification')
-    op.drop_index('ix_notification_outbox', table_name='notification')
-    op.drop_index('ix_notification_unread', table_name='notification')
+    for name, _columns, _where, _unique in PARTIAL_INDEXES:
+        op.drop_index(name, table_name='notification')
     op.drop_index('ix_notification_inbox', table_name='notification')
     op.drop_table('notification')
     op.drop_column('person', 'email')

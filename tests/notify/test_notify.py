@@ -363,3 +363,15 @@ def test_digest_carries_the_days_notifications_in_one_mail(app, world, smtp, run
 def test_notify_send_command_without_a_mail_server_says_so(app, world, runner):
     result = runner.invoke(args=["notify", "send"])
     assert result.exit_code != 0 and "MAIL_SERVER" in result.output
+
+
+def test_openapi_document_is_valid_and_describes_the_notification_operations(client):
+    validator = pytest.importorskip("openapi_spec_validator")
+    document = client.get("/api/v1/openapi.json").get_json()
+    validator.validate(document)
+    operations = {(path, method) for path, item in document["paths"].items() for method in item}
+    assert {
+        ("/notifications", "get"), ("/notifications/{notification_id}/read", "post"),
+        ("/notifications/read-all", "post"), ("/notifications/preferences", "get"),
+        ("/notifications/preferences", "put"),
+    } <= operations
