@@ -22,7 +22,7 @@ import json
 from typing import Callable
 
 from flask import g, has_app_context
-from sqlalchemy import String, and_, bindparam, case, event, exists, func, insert, literal, select
+from sqlalchemy import String, and_, bindparam, case, event, exists, func, insert, literal, literal_column, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from core.db import utcnow
@@ -30,8 +30,8 @@ from core.extensions import db
 from dispatch.models import DispatchAssignment
 from issues.models import RenovationIssue
 from notify.models import (
-    DEFAULT_DELIVERY, DEMAND_CHANGED, DISPATCH_RECEIVED, EMAIL, ITEM_REACHED, NOTICE_PUBLISHED, PENDING, REFERRAL,
-    VOTE_OPENED, Notification, NotificationPreference,
+    DEFAULT_DELIVERY, DEMAND_CHANGED, DISPATCH_RECEIVED, EMAIL, ITEM_REACHED, KINDS, NOTICE_PUBLISHED, PENDING,
+    REFERRAL, VOTE_OPENED, Notification, NotificationPreference,
 )
 from orgs.models import Household, HouseholdPerson, Membership, OrgNode, Person, StairwellUnit
 from orgs.roles import LEVEL_STAFF
@@ -45,21 +45,22 @@ NO_PERSON = -1  # stands for the system actor in "not the actor"
 OUTBOX_FLAG = "wuji_notify_outbox"
 # Built once (json.dumps with options builds an encoder per call).
 _PARAMS_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
+KIND_NAMES = {kind: kind for kind in KINDS}  # only these are ever written into SQL
 
 
 # --- the statements, built once --------------------------------------------------------
 
 
 def _insert_for(recipients) -> object:
-    """INSERT INTO notification SELECT ... for the person ids `recipients` (a subquery
-    with a person_id column), each with their preference for the kind."""
+    """SELECT the notification rows for `recipients` (a subquery of person_id and kind),
+    each with the recipient's preference for the kind."""
     preference = aliased(NotificationPreference)
     delivery = func.coalesce(preference.delivery, DEFAULT_DELIVERY)
     now = bindparam("now")
-    rows = (
+    return (
         select(
             recipients.c.person_id,
-            bindparam("kind", type_=String),
+            recipients.c.kind,
             bindparam("subject_type", type_=String),
             bindparam("subject_id"),
             bindparam("params", type_=String),
@@ -73,36 +74,43 @@ def _insert_for(recipients) -> object:
         .select_from(recipients)
         .join(Person, Person.id == recipients.c.person_id)
         .outerjoin(preference, and_(preference.person_id == recipients.c.person_id,
-                                    preference.kind == bindparam("kind", type_=String)))
+                                    preference.kind == recipients.c.kind))
         .where(Person.active.is_(True))
     )
-    return rows
 
 
-def _once(rows):
+def _once(rows, recipients):
     """Leave out the people already told (the same kind and once_key)."""
     told = aliased(Notification)
     return rows.where(~exists().where(
-        told.person_id == Person.id, told.kind == bindparam("kind", type_=String),
+        told.person_id == recipients.c.person_id, told.kind == recipients.c.kind,
         told.once_key == bindparam("once_key", type_=String)))
 
 
 @functools.lru_cache(maxsize=None)
-def _statement(recipients: str, once: bool):
-    chosen = RECIPIENTS[recipients]().subquery()
+def _statement(audiences: tuple[tuple[str, str], ...], once: bool):
+    """One INSERT ... SELECT for every (kind, recipients) pair of `audiences`: a
+    transition telling two audiences (the level it reaches, the resident who raised it)
+    runs one statement. The kinds are constants of notify.models, written into the SQL."""
+    branches = []
+    for kind, recipients in audiences:
+        people = RECIPIENTS[recipients]().subquery()
+        branches.append(select(people.c.person_id, literal_column("'%s'" % KIND_NAMES[kind]).label("kind")))
+    chosen = (branches[0] if len(branches) == 1 else union_all(*branches)).subquery()
     rows = _insert_for(chosen)
     table = Notification.__table__
-    statement = insert(table).from_select(list(_COLUMNS), rows)
     if once:
         # Counted (the sweep reports how many were told); psycopg reports no row count
         # for INSERT ... SELECT, hence RETURNING. Transitions need no count.
-        statement = insert(table).from_select(list(_COLUMNS), _once(rows)).returning(table.c.id)
-    return statement
+        return insert(table).from_select(list(_COLUMNS), _once(rows, chosen)).returning(table.c.id)
+    return insert(table).from_select(list(_COLUMNS), rows)
 
 
 def _staff_of_org():
+    # The roles written into the SQL: an IN list of bound values is expanded on every execution.
+    roles = [literal_column("'%s'" % role) for role in LEVEL_STAFF]
     return (select(Membership.person_id).where(
-        Membership.org_id == bindparam("org_id"), Membership.role.in_(LEVEL_STAFF),
+        Membership.org_id == bindparam("org_id"), Membership.role.in_(roles),
         Membership.person_id != bindparam("actor_id")).distinct())
 
 
@@ -144,12 +152,20 @@ RECIPIENTS: dict[str, Callable] = {
 
 def write(kind: str, subject_type: str, subject_id: int, params: dict, recipients: str, *,
           actor_id: int | None = None, once_key: str | None = None, **values) -> int | None:
-    """Write one notification of `kind` for each recipient (inside the caller's
-    transaction). With a `once_key`, nobody already told under that key is told again,
-    and the number written is returned; otherwise None."""
+    """Write one notification of `kind` for each of `recipients` (see write_all)."""
+    return write_all(((kind, recipients),), subject_type, subject_id, params, actor_id=actor_id,
+                     once_key=once_key, **values)
+
+
+def write_all(audiences: tuple[tuple[str, str], ...], subject_type: str, subject_id: int, params: dict, *,
+              actor_id: int | None = None, once_key: str | None = None, **values) -> int | None:
+    """Write one notification for each person of each (kind, recipients) audience, in one
+    statement inside the caller's transaction; `values` are the recipients' parameters
+    (org_id, person_id...). With a `once_key`, nobody already told under that key is
+    told again, and the number written is returned; otherwise None."""
     once = once_key is not None
-    result = db.session.connection().execute(_statement(recipients, once), {
-        "kind": kind, "subject_type": subject_type, "subject_id": subject_id,
+    result = db.session.connection().execute(_statement(audiences, once), {
+        "subject_type": subject_type, "subject_id": subject_id,
         "params": _PARAMS_ENCODER.encode(params), "once_key": once_key, "now": utcnow(),
         "actor_id": actor_id if actor_id is not None else NO_PERSON, **values,
     })
@@ -188,15 +204,18 @@ def _issue(event: Event) -> None:
         return  # recorded on the item (a photo, a meeting...): nobody new answers for it
     changed = event.from_state != event.to_state
     org_id = issue.responsible_org_id
+    audiences = []
     if org_id is not None and (changed or org_id != event.from_org_id):
         if event.actor is SYSTEM and event.trigger == "escalate":
-            write(REFERRAL, issue.subject_type, issue.id, {**params, "org": _org_name(org_id)}, "staff",
-                  actor_id=actor_id, org_id=org_id)
+            audiences.append((REFERRAL, "staff"))
+            params["org"] = _org_name(org_id)
         else:
-            write(ITEM_REACHED, issue.subject_type, issue.id, params, "staff", actor_id=actor_id, org_id=org_id)
+            audiences.append((ITEM_REACHED, "staff"))
     if changed and event.from_state is not None and issue.direction == "demand":
-        write(DEMAND_CHANGED, issue.subject_type, issue.id, params, "person",
-              actor_id=actor_id, person_id=issue.raised_by_id)
+        audiences.append((DEMAND_CHANGED, "person"))
+    if audiences:
+        write_all(tuple(audiences), issue.subject_type, issue.id, params, actor_id=actor_id, org_id=org_id,
+                  person_id=issue.raised_by_id)
 
 
 def _dispatch(event: Event) -> None:
