@@ -6,7 +6,8 @@ from __future__ import annotations
 from flask import Flask, current_app, g
 from flask_login import current_user
 
-from notify import api, cli, events, mail, services, views  # noqa: F401 - API routes
+from notify import api, cli, demo, events, mail, services, views  # noqa: F401 - API routes
+from orgs.demo import add_loader
 from workflow import engine, sweep
 
 
@@ -39,6 +40,7 @@ def init_app(app: Flask) -> None:
     events.listen_to_sessions()
     engine.observe(app, events.on_event)
     sweep.register(app, sweep_step)
+    add_loader(app, demo.load)
     cli.register(app)
     app.after_request(_deliver_after_response)
     app.context_processor(lambda: {"unread_notifications": _unread})
