@@ -375,3 +375,27 @@ def test_openapi_document_is_valid_and_describes_the_notification_operations(cli
         ("/notifications/read-all", "post"), ("/notifications/preferences", "get"),
         ("/notifications/preferences", "put"),
     } <= operations
+
+
+def test_the_sweep_command_announces_deadlines_and_mails_the_outbox(app, world, smtp, runner):
+    with app.app_context():
+        prefer("group", EMAIL, DEADLINE_NEAR)
+        issue_id = raise_demand(world)
+        with write_transaction():
+            db.session.execute(update(RenovationIssue).where(RenovationIssue.id == issue_id)
+                               .values(due_at=utcnow() + timedelta(hours=20)))
+    output = runner.invoke(args=["workflow", "sweep"]).output
+    assert "deadline_notifications: 1" in output and "mail_sent: 1" in output
+    [message] = smtp.messages
+    assert "两个工作日内到期" in message["Subject"]
+
+
+def test_preferences_api_round_trip(app, world, client, auth):
+    auth.login("grid")
+    token = csrf_token(client)
+    response = client.put("/api/v1/notifications/preferences", headers={"X-CSRFToken": token},
+                          json={"email": "grid@example.org", "deliveries": {VOTE_OPENED: DIGEST}})
+    assert response.status_code == 200
+    body = client.get("/api/v1/notifications/preferences").get_json()
+    assert body["email"] == "grid@example.org"
+    assert body["deliveries"][VOTE_OPENED] == DIGEST and body["deliveries"][ITEM_REACHED] == INAPP
