@@ -12,6 +12,7 @@ from core.db import utcnow, write_transaction
 from core.errors import NotFound
 from core.extensions import db
 from dispatch import services as dispatch_services
+from dispatch.models import DispatchAssignment
 from issues.models import RenovationIssue
 from notify import mail, services
 from notify.models import (
@@ -399,3 +400,21 @@ def test_preferences_api_round_trip(app, world, client, auth):
     body = client.get("/api/v1/notifications/preferences").get_json()
     assert body["email"] == "grid@example.org"
     assert body["deliveries"][VOTE_OPENED] == DIGEST and body["deliveries"][ITEM_REACHED] == INAPP
+
+
+def test_a_task_due_soon_is_announced_with_a_link_to_the_task(app, world, client, auth):
+    with app.app_context():
+        dispatch = dispatch_services.launch(person("street"), title="施工期间停水通知", body="3月5日停水。",
+                                            kind="notice", origin_org_id=world.node_ids["S1"])
+        dispatch_id = dispatch.id
+        with write_transaction():
+            db.session.execute(update(DispatchAssignment).where(
+                DispatchAssignment.dispatch_id == dispatch_id,
+                DispatchAssignment.org_id == world.node_ids["C1"]).values(due_at=utcnow() + timedelta(hours=20)))
+        services.announce_deadlines()
+        [near] = notifications("community", DEADLINE_NEAR)
+        assert near.subject_type == "dispatch_assignment"
+    auth.login("community")
+    auth.post("/language", {"locale": "en"})
+    page = client.get("/inbox").get_data(as_text=True)
+    assert "“施工期间停水通知” is due within two working days" in page
