@@ -22,7 +22,7 @@ import json
 from typing import Callable
 
 from flask import g, has_app_context
-from sqlalchemy import String, and_, bindparam, case, event, exists, func, insert, literal, literal_column, select, union_all
+from sqlalchemy import String, and_, bindparam, case, event, exists, func, insert, literal_column, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from core.db import utcnow
@@ -51,11 +51,19 @@ KIND_NAMES = {kind: kind for kind in KINDS}  # only these are ever written into 
 # --- the statements, built once --------------------------------------------------------
 
 
+def _sql_text(value: str):
+    """A constant of this module written into the SQL (fewer parameters to bind on the
+    path of every transition); only fixed words, never data."""
+    if value and not value.replace("_", "").isalnum():
+        raise ValueError(value)
+    return literal_column("'%s'" % value)
+
+
 def _insert_for(recipients) -> object:
     """SELECT the notification rows for `recipients` (a subquery of person_id and kind),
     each with the recipient's preference for the kind."""
     preference = aliased(NotificationPreference)
-    delivery = func.coalesce(preference.delivery, DEFAULT_DELIVERY)
+    delivery = func.coalesce(preference.delivery, _sql_text(DEFAULT_DELIVERY))
     now = bindparam("now")
     return (
         select(
@@ -67,8 +75,9 @@ def _insert_for(recipients) -> object:
             bindparam("once_key", type_=String),
             now,
             delivery,
-            case((and_(delivery == EMAIL, Person.email.is_not(None), Person.email != ""), PENDING), else_=None),
-            literal(0),
+            case((and_(delivery == _sql_text(EMAIL), Person.email.is_not(None), Person.email != _sql_text("")),
+                  _sql_text(PENDING)), else_=None),
+            literal_column("0"),
             now,
         )
         .select_from(recipients)
