@@ -13,6 +13,12 @@ starting as a request does (a new session with the acting person loaded, not tim
 Run:  .venv/bin/python bench/notify_transitions.py [--rounds 15] [--per-round 200]
           [--pg postgresql+psycopg://postgres@127.0.0.1:5432/wuji_bench_notify] [--no-pg]
 The PostgreSQL database named in --pg is dropped and recreated (never point it at real data).
+
+Measured 2026-12-04 (2 shared cores, load 3-8, default 15 x 200): PostgreSQL 1.115 wall
+(6.70 vs 7.84 ms medians: noise dominates), 1.19 CPU; SQLite 1.37 wall (2.10 vs 1.56 ms),
+1.31 CPU - the one INSERT ... SELECT writing 4 rows costs ~0.3 ms of CPU against a 1 ms
+transition. Within 10 % on SQLite needs fewer rows in the transaction (one row per
+audience, fanned out to people after the commit).
 """
 from __future__ import annotations
 
