@@ -379,15 +379,16 @@ def add_action_item(actor, meeting_id: int, *, title: str, description: str = ""
         estate = meeting.task_force.estate
         body = _clean(description, 5000) or title
         body = f"{body}\n{_('Deadline: %(date)s', date=due.isoformat())}"
-        item = TaskForceActionItem(meeting=meeting, title=title, kind=kind, due_on=due, created_by_id=actor.id)
+        issue_id = dispatch_id = None
         if kind == "issue":
-            issue = issue_services.launch_task(actor, title=title, description=body, category=category,
-                                               subcategory=subcategory, place_kind="estate", place_id=estate.id)
-            item.issue_id = issue.id
+            issue_id = issue_services.launch_task(actor, title=title, description=body, category=category,
+                                                  subcategory=subcategory, place_kind="estate", place_id=estate.id).id
         else:
-            dispatch = dispatch_services.launch(actor, title=title, body=body, kind="plan_item",
-                                                origin_org_id=_launch_origin(actor, estate).id, estate_id=estate.id)
-            item.dispatch_id = dispatch.id
+            dispatch_id = dispatch_services.launch(actor, title=title, body=body, kind="plan_item",
+                                                   origin_org_id=_launch_origin(actor, estate).id,
+                                                   estate_id=estate.id).id
+        item = TaskForceActionItem(meeting=meeting, title=title, kind=kind, due_on=due, created_by_id=actor.id,
+                                   issue_id=issue_id, dispatch_id=dispatch_id)
         db.session.add(item)
         db.session.flush()
         engine.record_event(meeting, actor, "action_item", payload={
