@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import acceptance
+import aftercare
 import conventions
 import dispatch
 import documents
@@ -77,7 +78,7 @@ def select_locale() -> str:
 
 # The packages, in the order they are set up: each registers its own blueprints, API routes,
 # CLI, navigation entries, demo data loader (run in this order) and deadline sweep step.
-PACKAGES = (orgs, workflow, procedures, dispatch, issues, conventions, acceptance, documents, taskforce)
+PACKAGES = (orgs, workflow, procedures, dispatch, issues, conventions, acceptance, documents, taskforce, aftercare)
 
 
 def register_extensions(app: Flask) -> None:
