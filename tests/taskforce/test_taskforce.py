@@ -23,6 +23,7 @@ from tests.taskforce.helpers import (
     held_with_minutes, meeting, member_ids, move_to_past, schedule, set_up, tomorrow,
 )
 from taskforce import services
+from taskforce.sections import minutes_section
 from taskforce.models import TaskForce, TaskForceActionItem, TaskForceMeeting
 from workflow.audit import timeline, verify
 
@@ -271,3 +272,13 @@ def test_the_api_schedules_and_walks_a_meeting(app, world, client):
     assert early.status_code == 409
     outsider = bearer(app, "community2")
     assert client.get(f"/api/v1/taskforce-meetings/{meeting_id}", headers=outsider).status_code == 404
+
+
+def test_the_plan_page_section_lists_signed_minutes(app, world):
+    with app.app_context():
+        _tf, meeting_id = held_with_minutes(world)
+        approve_all(meeting_id)
+        services.sign_minutes(person("community"), meeting_id, None)
+        with app.test_request_context():
+            html = str(minutes_section(world.estate_ids[0]))
+        assert "夜间禁止施工" in html and "/verify/" in html
