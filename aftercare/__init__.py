@@ -10,6 +10,7 @@ from core.nav import add_nav
 from orgs import permissions
 from orgs.demo import add_loader
 from aftercare import api, demo, services, views  # noqa: F401 - API routes, vote target
+from workflow import sweep
 
 
 def _visible(user) -> bool:
@@ -20,3 +21,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     add_nav(app, "aftercare.estate_list", _l("After acceptance"), 27, _visible)
     add_loader(app, demo.load)
+    sweep.register(app, services.sweep)

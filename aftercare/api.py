@@ -227,10 +227,12 @@ def describe() -> None:
                                       "ledger": {"type": "array"}}})
     tag = ["aftercare"]
     ops = {
-        ("/aftercare/patrols/{plan_id}", "get"): ("getPatrolPlan", "A patrol route with its points", [_path_id("plan_id")],
-                                                 None, "200", "PatrolPlan", (401, 404)),
+        ("/aftercare/patrols/{plan_id}", "get"): (
+            "getPatrolPlan", "A patrol route with its points", [_path_id("plan_id")], None, "200", "PatrolPlan",
+            (401, 404)),
         ("/aftercare/patrols/{plan_id}/points", "post"): (
-            "addPatrolPoint", "Add a point to a route; a building outside the estate answers 422", [_path_id("plan_id")],
+            "addPatrolPoint", "Add a point to a route; a building outside the estate answers 422",
+            [_path_id("plan_id")],
             _body(["label"], {"label": TEXT, "what_to_check": TEXT, "building_id": INTEGER}), "201", "PatrolPlan",
             (400, 401, 403, 404, 422)),
         ("/aftercare/patrols/{plan_id}/rounds", "post"): (

@@ -187,7 +187,8 @@ HANDOVER_WORKFLOW = Workflow(
      State("confirmed", _l("Received by the property company: to sign"), deadline=False),
      State("signed", _l("Handover record signed"), terminal=True)],
     [Transition("confirm", ("draft",), "confirmed", "aftercare.receive", _l("Confirm receipt"),
-                conditions=(Condition(_checklist_complete, _l("Every item of the checklist must be handed over first.")),)),
+                conditions=(Condition(_checklist_complete,
+                                      _l("Every item of the checklist must be handed over first.")),)),
      Transition("sign", ("confirmed",), "signed", "aftercare.manage", _l("Sign the handover record"),
                 fields=("pdf",), before=(_link_document,))],
     initial="draft",
@@ -270,7 +271,8 @@ WARRANTY_WORKFLOW = Workflow(
      Transition("reject", ("repaired",), "in_repair", "aftercare.confirm_repair", _l("Not repaired: send back"),
                 reason=True, style="danger")],
     initial="submitted",
-    event_labels={"create": _l("Repair requested")},
+    event_labels={"create": _l("Repair requested"),
+                  "overdue_escalation": _l("Referred up after the deadline passed")},
 )
 
 
@@ -304,7 +306,9 @@ class WarrantyRequest(InEstate, WorkflowSubject, db.Model):
         return days if days is not None else WARRANTY_DAYS.get(state.name)
 
     def is_overdue(self, now: datetime | None = None) -> bool:
-        return self.due_at is not None and self.due_at < (now or utcnow()) and not self.workflow.state(self.state).terminal
+        if self.workflow.state(self.state).terminal or self.due_at is None:
+            return False
+        return self.due_at < (now or utcnow())
 
 
 # --- the maintenance fund ----------------------------------------------------------------------

@@ -29,6 +29,7 @@ from rules.calendar import LOCAL
 from rules.policy import current_policy
 from rules.tally import SubjectKind
 from workflow import audit, engine
+from workflow.sweep import overdue_loop
 from aftercare.models import (
     DEFAULT_HANDOVER_ITEMS,
     FUND_TARGET,
@@ -355,6 +356,31 @@ def request_repair(actor, estate_id: int, *, title: str, description: str = "", 
                                   path=building.path if building is not None else estate.path)
         engine.start(request, actor, payload={"building_id": building_id, "issue_id": issue_id})
     return request
+
+
+OPEN_REPAIR_STATES = ("submitted", "in_repair", "repaired")
+
+
+def sweep(now: datetime | None = None) -> dict[str, int]:
+    """Overdue warranty repairs are referred to the street above the community, once, by "system"."""
+    now = now or utcnow()
+    overdue = select(WarrantyRequest.id).where(WarrantyRequest.state.in_(OPEN_REPAIR_STATES),
+                                               WarrantyRequest.due_at < now)
+    return overdue_loop(overdue, _escalate_repair, ("warranty_escalated",), now)
+
+
+def _escalate_repair(request_id: int, now: datetime) -> str | None:
+    with write_transaction():
+        repair = lock(WarrantyRequest, request_id)
+        if repair is None or repair.state not in OPEN_REPAIR_STATES or repair.due_at is None or repair.due_at >= now:
+            return None
+        street = repair.estate.org.parent
+        if street is None or repair.responsible_org_id == street.id:
+            return None
+        repair.responsible_org_id = street.id
+        engine.record_event(repair, engine.SYSTEM, "overdue_escalation", payload={"to_org": street.id},
+                            org_id=street.id)
+    return "warranty_escalated"
 
 
 def fire_repair(actor, request_id: int, trigger: str, version: int | None, **data) -> WarrantyRequest:

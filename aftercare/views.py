@@ -24,7 +24,6 @@ from aftercare.models import (
     FundUse,
     Handover,
     PatrolPlan,
-    PatrolRound,
     WarrantyRequest,
 )
 

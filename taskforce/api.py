@@ -191,11 +191,13 @@ def describe() -> None:
                        "version": INTEGER, "starts_at": TIME, "ends_at": TIME, "location": TEXT,
                        "minutes_missing": {"type": "boolean", "description": "in the past and no minutes yet"},
                        "minutes_pdf": {"type": ["string", "null"]}, "minutes": TEXT, "decisions": TEXT,
-                       "attendance": {"type": "array"}, "action_items": {"type": "array"}, "timeline": {"type": "array"}},
+                       "attendance": {"type": "array"}, "action_items": {"type": "array"},
+                       "timeline": {"type": "array"}},
     })
     tag = ["taskforces"]
     document("/taskforces", "get", {
-        "operationId": "listTaskForces", "summary": "Task forces in the caller's jurisdiction or of which the caller is a member",
+        "operationId": "listTaskForces",
+        "summary": "Task forces in the caller's jurisdiction or of which the caller is a member",
         "tags": tag, "responses": {"200": json_content("Task forces", {"type": "object"}), **error_responses(401)}})
     document("/taskforces/{task_force_id}", "get", {
         "operationId": "getTaskForce", "summary": "A task force with its members and meetings", "tags": tag,
@@ -208,12 +210,14 @@ def describe() -> None:
         "requestBody": {"required": True, "content": {JSON: {"schema": {
             "type": "object", "required": ["title", "starts_at"],
             "properties": {"title": TEXT, "starts_at": {"type": "string", "description": "local time, ISO 8601"},
-                           "minutes_long": INTEGER, "location": TEXT, "every_days": {"type": "integer", "enum": [0, 7, 14, 28]},
+                           "minutes_long": INTEGER, "location": TEXT,
+                           "every_days": {"type": "integer", "enum": [0, 7, 14, 28]},
                            "count": {"type": "integer", "minimum": 1, "maximum": services.MAX_SERIES}}}}}},
         "responses": {"201": json_content("The meetings scheduled", {"type": "object"}),
                       **error_responses(400, 401, 403, 404, 422)}})
     document("/taskforce-meetings/{meeting_id}", "get", {
-        "operationId": "getTaskForceMeeting", "summary": "A meeting with attendance, minutes, action items and timeline",
+        "operationId": "getTaskForceMeeting",
+        "summary": "A meeting with attendance, minutes, action items and timeline",
         "tags": tag, "parameters": [_path_id("meeting_id")],
         "responses": {"200": json_content("The meeting", ref("TaskForceMeeting")), **error_responses(401, 404)}})
     document("/taskforce-meetings/{meeting_id}/transitions", "post", {

@@ -246,7 +246,8 @@ class TaskForceMeeting(WorkflowSubject, db.Model):
     task_force: Mapped[TaskForce] = relationship()
     attendance: Mapped[list["TaskForceAttendance"]] = relationship(
         back_populates="meeting", order_by="TaskForceAttendance.member_id", cascade="all, delete-orphan")
-    action_items: Mapped[list["TaskForceActionItem"]] = relationship(back_populates="meeting", order_by="TaskForceActionItem.id")
+    action_items: Mapped[list["TaskForceActionItem"]] = relationship(
+        back_populates="meeting", order_by="TaskForceActionItem.id")
 
     def is_personal_to(self, person) -> bool:
         return _members_of(person, self.task_force_id)

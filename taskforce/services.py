@@ -29,7 +29,6 @@ from taskforce.models import (
     PARTIES,
     TaskForceActionItem,
     TaskForceMeeting,
-    TaskForceAttendance,
     TaskForce,
     TaskForceMember,
 )
@@ -103,7 +102,8 @@ def estates_without_task_force(actor) -> list[Estate]:
 
 def meetings_of(task_force: TaskForce) -> list[TaskForceMeeting]:
     return list(db.session.scalars(
-        select(TaskForceMeeting).where(TaskForceMeeting.task_force_id == task_force.id).order_by(TaskForceMeeting.starts_at, TaskForceMeeting.id)
+        select(TaskForceMeeting).where(TaskForceMeeting.task_force_id == task_force.id)
+        .order_by(TaskForceMeeting.starts_at, TaskForceMeeting.id)
     ))
 
 
@@ -111,7 +111,8 @@ def approved_minutes(estate_id: int) -> list[TaskForceMeeting]:
     """The estate's meetings whose minutes are signed (for the public estate plan page)."""
     return list(db.session.scalars(
         select(TaskForceMeeting).join(TaskForce, TaskForce.id == TaskForceMeeting.task_force_id)
-        .where(TaskForce.estate_id == estate_id, TaskForceMeeting.state == "signed").order_by(TaskForceMeeting.starts_at.desc())
+        .where(TaskForce.estate_id == estate_id, TaskForceMeeting.state == "signed")
+        .order_by(TaskForceMeeting.starts_at.desc())
     ))
 
 

@@ -275,3 +275,16 @@ def test_the_estate_overview_and_record_pages_answer(app, world, client, auth):
         assert client.get(path).status_code == 200, path
     bad = auth.post(f"/aftercare/estates/{world.estate_ids[0]}/funds", {"title": "x", "amount": "一万"})
     assert bad.status_code == 422
+
+
+def test_an_overdue_repair_is_referred_to_the_street_once(app, world):
+    with app.app_context():
+        repair = services.request_repair(person("property"), world.estate_ids[0], title="屋面渗漏")
+        later = repair.due_at + timedelta(hours=1)
+        assert services.sweep(later) == {"warranty_escalated": 1}
+        assert services.sweep(later) == {"warranty_escalated": 0}
+        db.session.expire_all()
+        referred = db.session.get(WarrantyRequest, repair.id)
+        assert referred.responsible_org_id == world.node_ids["S1"]
+        assert [e.trigger for e in timeline(referred)] == ["create", "overdue_escalation"]
+        assert verify() == []
