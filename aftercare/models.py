@@ -192,7 +192,7 @@ HANDOVER_WORKFLOW = Workflow(
      Transition("sign", ("confirmed",), "signed", "aftercare.manage", _l("Sign the handover record"),
                 fields=("pdf",), before=(_link_document,))],
     initial="draft",
-    event_labels={"item_done": _l("Checklist item handed over")},
+    event_labels={"create": _l("Handover started"), "item_done": _l("Checklist item handed over")},
 )
 
 

@@ -288,3 +288,25 @@ def test_an_overdue_repair_is_referred_to_the_street_once(app, world):
         assert referred.responsible_org_id == world.node_ids["S1"]
         assert [e.trigger for e in timeline(referred)] == ["create", "overdue_escalation"]
         assert verify() == []
+
+
+def test_the_fund_use_is_put_to_the_vote_from_the_vote_pages(app, world, client, auth):
+    with app.app_context():
+        unit = make_unit(world, ["80.00", "90.00"])
+        fund_use = services.propose_fund_use(person("community"), world.estate_ids[0], title="换钢丝绳", purpose="",
+                                             amount="800.00")
+        fund_use_id, version = fund_use.id, fund_use.version
+    auth.login("community")
+    page = client.get(f"/aftercare/funds/{fund_use_id}").get_data(as_text=True)
+    assert f"/votes/new/maintenance_fund_use/{fund_use_id}" in page
+    assert client.get(f"/votes/new/maintenance_fund_use/{fund_use_id}").status_code == 200
+    opened = auth.post(f"/votes/new/maintenance_fund_use/{fund_use_id}",
+                       {"scope": f"unit:{unit.id}", "version": version})
+    assert opened.status_code == 302
+    with app.app_context():
+        vote = voting.latest_vote("maintenance_fund_use", fund_use_id)
+        assert vote.state == "open" and vote.subject_kind == "use_maintenance_funds"
+        assert db.session.get(FundUse, fund_use_id).state == "voting"
+    auth.logout()
+    auth.login("community2")
+    assert client.get(f"/aftercare/funds/{fund_use_id}").status_code == 404
