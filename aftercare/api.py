@@ -11,7 +11,7 @@ from issues.api import json_object
 from issues.api_spec import TIME, error_responses
 from workflow.timeline import as_json, iso_utc
 from aftercare import services
-from aftercare.models import FundUse, PatrolPlan, PatrolRound, WarrantyRequest
+from aftercare.models import FundUse, Handover, PatrolPlan, PatrolRound, WarrantyRequest
 
 
 def _optional_id(body: dict, name: str, errors: dict) -> int | None:
@@ -127,6 +127,64 @@ def aftercare_round_finish(round_id: int):
     return jsonify(round_json(services.finish_round(actor, round_id, version)))
 
 
+def handover_json(handover: Handover) -> dict:
+    document = services.stored(handover.record_document_id)
+    return {"id": handover.id, "estate_id": handover.estate_id, "property_company": handover.property_company,
+            "state": handover.state, "version": handover.version,
+            "items": [{"id": i.id, "kind": i.kind, "label": i.label, "done": i.done, "note": i.note}
+                      for i in handover.items],
+            "record_sha256": document.sha256 if document else None, "timeline": as_json(handover)}
+
+
+@api.route("/aftercare/estates/<int:estate_id>/handover", methods=["POST"])
+def aftercare_handover_open(estate_id: int):
+    actor = require_login()
+    body = json_object()
+    errors: dict = {}
+    company = text_field(body, "property_company", errors, limit=200, required=True)
+    if errors:
+        raise invalid(errors)
+    return jsonify(handover_json(services.open_handover(actor, estate_id, property_company=company))), 201
+
+
+@api.route("/aftercare/handovers/<int:handover_id>")
+def aftercare_handover_get(handover_id: int):
+    actor = require_login()
+    return jsonify(handover_json(services.get_record(Handover, actor, handover_id)))
+
+
+@api.route("/aftercare/handovers/<int:handover_id>/items/<int:item_id>/done", methods=["POST"])
+def aftercare_handover_item_done(handover_id: int, item_id: int):
+    actor = require_login()
+    body = json_object()
+    errors: dict = {}
+    note = text_field(body, "note", errors, limit=1000)
+    if errors:
+        raise invalid(errors)
+    services.get_record(Handover, actor, handover_id)
+    services.mark_handed_over(actor, handover_id, item_id, note=note)
+    return jsonify(handover_json(services.get_record(Handover, actor, handover_id)))
+
+
+@api.route("/aftercare/handovers/<int:handover_id>/transitions", methods=["POST"])
+def aftercare_handover_fire(handover_id: int):
+    actor = require_login()
+    body = json_object()
+    errors: dict = {}
+    trigger = text_field(body, "trigger", errors, required=True)
+    version = _version(body, errors)
+    if trigger and trigger not in ("confirm", "sign"):
+        errors["trigger"] = _("Unknown action: %(trigger)s.", trigger=trigger[:40])
+    if errors:
+        raise invalid(errors)
+    services.get_record(Handover, actor, handover_id)
+    if trigger == "sign":
+        handover = services.sign_handover(actor, handover_id, version)
+    else:
+        handover = services.confirm_handover(actor, handover_id, version)
+    return jsonify(handover_json(handover))
+
+
 @api.route("/aftercare/estates/<int:estate_id>/repairs", methods=["POST"])
 def aftercare_repair_request(estate_id: int):
     actor = require_login()
@@ -225,8 +283,29 @@ def describe() -> None:
                        "properties": {"id": INTEGER, "title": TEXT, "amount": MONEY, "spent": TEXT, "remaining": TEXT,
                                       "state": TEXT, "version": INTEGER, "notice": {"type": ["object", "null"]},
                                       "ledger": {"type": "array"}}})
+    schema("Handover", {"type": "object", "required": ["id", "state", "version", "items"],
+                        "properties": {"id": INTEGER, "property_company": TEXT, "state": TEXT, "version": INTEGER,
+                                       "items": {"type": "array"}, "record_sha256": {"type": ["string", "null"]},
+                                       "timeline": {"type": "array"}}})
     tag = ["aftercare"]
     ops = {
+        ("/aftercare/estates/{estate_id}/handover", "post"): (
+            "openHandover", "Start the estate's handover to the property company (with the default checklist)",
+            [_path_id("estate_id")], _body(["property_company"], {"property_company": TEXT}), "201", "Handover",
+            (400, 401, 403, 404, 409, 422)),
+        ("/aftercare/handovers/{handover_id}", "get"): (
+            "getHandover", "A handover with its checklist and timeline", [_path_id("handover_id")], None, "200",
+            "Handover", (401, 404)),
+        ("/aftercare/handovers/{handover_id}/items/{item_id}/done", "post"): (
+            "markHandedOver", "Mark a checklist item as handed over",
+            [_path_id("handover_id"), _path_id("item_id")], _body([], {"note": TEXT}), "200", "Handover",
+            (400, 401, 403, 404, 409, 422)),
+        ("/aftercare/handovers/{handover_id}/transitions", "post"): (
+            "fireHandover", "confirm (the property company, checklist complete) or sign (the signed record; "
+                            "signing twice answers 409)",
+            [_path_id("handover_id")],
+            _body(["trigger"], {"trigger": {"type": "string", "enum": ["confirm", "sign"]}, "version": INTEGER}),
+            "200", "Handover", (400, 401, 403, 404, 409, 422)),
         ("/aftercare/patrols/{plan_id}", "get"): (
             "getPatrolPlan", "A patrol route with its points", [_path_id("plan_id")], None, "200", "PatrolPlan",
             (401, 404)),

@@ -65,6 +65,37 @@ def taskforce_list():
     return jsonify({"task_forces": [task_force_json(t) for t in services.visible_task_forces(actor)]})
 
 
+@api.route("/taskforces", methods=["POST"])
+def taskforce_set_up():
+    actor = require_login()
+    body = json_object()
+    errors: dict = {}
+    estate_id = _whole(body, "estate_id", errors)
+    if estate_id is None and "estate_id" not in errors:
+        errors["estate_id"] = _("This field is required.")
+    name = text_field(body, "name", errors, limit=200)
+    if errors:
+        raise invalid(errors)
+    return jsonify(task_force_json(services.set_up(actor, estate_id, name), full=True)), 201
+
+
+@api.route("/taskforces/<int:task_force_id>/members", methods=["POST"])
+def taskforce_add_member(task_force_id: int):
+    actor = require_login()
+    body = json_object()
+    errors: dict = {}
+    person_id = _whole(body, "person_id", errors)
+    if person_id is None and "person_id" not in errors:
+        errors["person_id"] = _("This field is required.")
+    party = text_field(body, "party", errors, required=True)
+    duty = text_field(body, "duty", errors, limit=120)
+    if errors:
+        raise invalid(errors)
+    services.get_task_force(actor, task_force_id)
+    services.add_member(actor, task_force_id, person_id=person_id, party=party, duty=duty)
+    return jsonify(task_force_json(services.get_task_force(actor, task_force_id), full=True)), 201
+
+
 @api.route("/taskforces/<int:task_force_id>")
 def taskforce_get(task_force_id: int):
     actor = require_login()
@@ -199,6 +230,21 @@ def describe() -> None:
         "operationId": "listTaskForces",
         "summary": "Task forces in the caller's jurisdiction or of which the caller is a member",
         "tags": tag, "responses": {"200": json_content("Task forces", {"type": "object"}), **error_responses(401)}})
+    document("/taskforces", "post", {
+        "operationId": "setUpTaskForce", "summary": "Set up an estate's standing task force (one per estate)",
+        "tags": tag, "requestBody": {"required": True, "content": {JSON: {"schema": {
+            "type": "object", "required": ["estate_id"], "properties": {"estate_id": INTEGER, "name": TEXT}}}}},
+        "responses": {"201": json_content("The task force", ref("TaskForce")),
+                      **error_responses(400, 401, 403, 404, 409, 422)}})
+    document("/taskforces/{task_force_id}/members", "post", {
+        "operationId": "addTaskForceMember", "summary": "Add a person as a member for a party", "tags": tag,
+        "parameters": [_path_id("task_force_id")],
+        "requestBody": {"required": True, "content": {JSON: {"schema": {
+            "type": "object", "required": ["person_id", "party"],
+            "properties": {"person_id": INTEGER, "party": {"type": "string", "enum": list(PARTIES)},
+                           "duty": TEXT}}}}},
+        "responses": {"201": json_content("The task force", ref("TaskForce")),
+                      **error_responses(400, 401, 403, 404, 422)}})
     document("/taskforces/{task_force_id}", "get", {
         "operationId": "getTaskForce", "summary": "A task force with its members and meetings", "tags": tag,
         "parameters": [_path_id("task_force_id")],

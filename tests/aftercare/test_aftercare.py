@@ -310,3 +310,25 @@ def test_the_fund_use_is_put_to_the_vote_from_the_vote_pages(app, world, client,
     auth.logout()
     auth.login("community2")
     assert client.get(f"/aftercare/funds/{fund_use_id}").status_code == 404
+
+
+def test_the_handover_over_the_api(app, world, client):
+    community, company = bearer(app, "community"), bearer(app, "property")
+    opened = client.post(f"/api/v1/aftercare/estates/{world.estate_ids[0]}/handover", headers=community,
+                         json={"property_company": "安居物业"})
+    assert opened.status_code == 201
+    body = opened.get_json()
+    for item in body["items"]:
+        done = client.post(f"/api/v1/aftercare/handovers/{body['id']}/items/{item['id']}/done", headers=community,
+                           json={})
+        assert done.status_code == 200
+    confirmed = client.post(f"/api/v1/aftercare/handovers/{body['id']}/transitions", headers=company,
+                            json={"trigger": "confirm"})
+    assert confirmed.status_code == 200 and confirmed.get_json()["state"] == "confirmed"
+    signed = client.post(f"/api/v1/aftercare/handovers/{body['id']}/transitions", headers=community,
+                         json={"trigger": "sign"})
+    assert signed.status_code == 200 and signed.get_json()["record_sha256"]
+    again = client.post(f"/api/v1/aftercare/handovers/{body['id']}/transitions", headers=community,
+                        json={"trigger": "sign"})
+    assert again.status_code == 409
+    assert client.get(f"/api/v1/aftercare/handovers/{body['id']}", headers=bearer(app, "community2")).status_code == 404

@@ -282,3 +282,17 @@ def test_the_plan_page_section_lists_signed_minutes(app, world):
         with app.test_request_context():
             html = str(minutes_section(world.estate_ids[0]))
         assert "夜间禁止施工" in html and "/verify/" in html
+
+
+def test_the_api_sets_up_a_task_force_and_adds_members(app, world, client):
+    headers = bearer(app, "community")
+    made = client.post("/api/v1/taskforces", headers=headers, json={"estate_id": world.estate_ids[0]})
+    assert made.status_code == 201
+    task_force_id = made.get_json()["id"]
+    assert client.post("/api/v1/taskforces", headers=headers, json={"estate_id": world.estate_ids[0]}).status_code == 409
+    added = client.post(f"/api/v1/taskforces/{task_force_id}/members", headers=headers,
+                        json={"person_id": world.person_ids["builder"], "party": "builder", "duty": "项目经理"})
+    assert added.status_code == 201 and added.get_json()["members"][0]["party"] == "builder"
+    bad = client.post(f"/api/v1/taskforces/{task_force_id}/members", headers=headers,
+                      json={"person_id": world.person_ids["builder"], "party": "boss"})
+    assert bad.status_code == 422
