@@ -117,6 +117,8 @@ def _record_attendance(meeting: "TaskForceMeeting", ctx) -> None:
 def _store_minutes(meeting: "TaskForceMeeting", ctx) -> None:
     meeting.minutes = str(ctx.data.get("minutes") or "").strip()[:20000]
     meeting.decisions = str(ctx.data.get("decisions") or "").strip()[:10000]
+    for row in meeting.attendance:  # changed minutes are approved afresh
+        row.approved_at = None
     ctx.payload["minutes_sha256"] = hashlib.sha256(meeting.minutes.encode("utf-8")).hexdigest()
 
 

@@ -297,3 +297,13 @@ def test_the_api_sets_up_a_task_force_and_adds_members(app, world, client):
     bad = client.post(f"/api/v1/taskforces/{task_force_id}/members", headers=headers,
                       json={"person_id": world.person_ids["builder"], "party": "boss"})
     assert bad.status_code == 422
+
+
+def test_changed_minutes_are_approved_afresh(app, world):
+    with app.app_context():
+        _tf, meeting_id = held_with_minutes(world)
+        services.approve_minutes(person("community"), meeting_id, None)
+        services.draft_minutes(person("community"), meeting_id, None, "修改后的纪要。")
+        assert meeting(meeting_id).approvals_missing() == 3
+        approve_all(meeting_id)
+        assert meeting(meeting_id).state == "approved"
