@@ -7,10 +7,14 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from datetime import date, timedelta
+
+from core.db import write_transaction
 from core.extensions import db
+from procedures import voting
 from orgs.models import Estate, Person
 from aftercare import services
-from aftercare.models import PatrolPlan
+from aftercare.models import FUND_TARGET, FundUse, PatrolPlan
 
 ESTATE_CODE = "FSL-E1"
 POINTS = (
@@ -49,4 +53,32 @@ def load() -> str | None:
                             description="顶层602室雨后天花板渗水，属屋面防水保修期内。")
     services.propose_fund_use(community, estate.id, title="1号楼电梯更换曳引钢丝绳", amount=Decimal("48600.00"),
                               purpose="电梯年检发现钢丝绳磨损超标，拟使用专项维修资金更换。")
+    _fund_use_decided_and_spent(community, grid, estate, buildings[0])
     return "after acceptance: patrols, handover, warranty, fund"
+
+
+def _fund_use_decided_and_spent(community, grid, estate, building) -> None:
+    """A use of the fund the owners of building 1 approved on paper ballots entered door to door;
+    its notice period has run and the first payment is in the ledger."""
+    fund_use = services.propose_fund_use(community, estate.id, title="1号楼屋面防水层翻新", amount=Decimal("36800.00"),
+                                         purpose="屋面防水层老化渗漏，保修期已过，拟使用专项维修资金翻新。")
+    vote = voting.open_vote(community, FUND_TARGET, fund_use.id,
+                            voting.VoteOptions(scope_kind="building", scope_id=building.id), None)
+    seen: set[str] = set()
+    entries = []
+    for row in voting.paper_households(grid, vote):
+        if row.voter_key not in seen:
+            seen.add(row.voter_key)
+            entries.append(voting.PaperBallot(row.household_id, "agree", f"演示纸质表决票 {row.household_id}"))
+    if entries:
+        voting.enter_paper_ballots(grid, vote.id, entries)
+    voting.close_vote(community, vote.id, None)
+    notice = services.fund_notice(db.session.get(FundUse, fund_use.id))
+    if notice is None:
+        return
+    with write_transaction():
+        shift = notice.ends_at - notice.published_at + timedelta(days=1)
+        notice.published_at -= shift
+        notice.ends_at -= shift
+    services.record_spending(community, fund_use.id, amount=Decimal("18400.00"), payee="城建施工（防水工程预付款）",
+                             spent_on=date.today(), note="合同价款的50%")

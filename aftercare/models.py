@@ -15,6 +15,7 @@ Every record with a life of its own is a workflow subject with its hash-chained 
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Optional
@@ -70,6 +71,14 @@ class InEstate:
 
     def is_personal_to(self, person) -> bool:
         return acts_within(person, self.path) or lives_in_estate(person, self.estate_id)
+
+
+@dataclass(frozen=True)
+class EstateScope(InEstate):
+    """An estate as the object of a permission check (the actions on its records)."""
+
+    estate_id: int
+    path: str
 
 
 # --- patrols -------------------------------------------------------------------------------

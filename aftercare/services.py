@@ -35,6 +35,7 @@ from aftercare.models import (
     FUND_TARGET,
     HANDOVER_KINDS,
     FundSpending,
+    EstateScope,
     FundUse,
     Handover,
     HandoverItem,
@@ -60,7 +61,7 @@ def _estate(actor, estate_id, action: str) -> Estate:
     estate = db.session.get(Estate, estate_id) if isinstance(estate_id, int) else None
     if estate is None:
         raise NotFound(_("Not found."))
-    permissions.require(actor, action, estate)
+    permissions.require(actor, action, EstateScope(estate.id, estate.path))
     return estate
 
 
@@ -75,8 +76,11 @@ def get_record(model, actor, ident: int, action: str = "aftercare.view"):
 def visible_estates(actor) -> list[Estate]:
     """Estates whose management the actor follows: in their jurisdiction, or where they live or work."""
     staff = permissions.subtree_paths(actor)
-    rows = list(db.session.scalars(select(Estate).where(permissions.path_filter(Estate.path, staff))
-                                   .order_by(Estate.code).limit(500)))
+    # The estates under the actor's org nodes, and those whose community a grid, building group or
+    # member household works in (the estate's path lies above theirs).
+    above = {path[:index + 1] for path in staff for index, char in enumerate(path) if char == "/"}
+    rows = list(db.session.scalars(select(Estate).where(permissions.path_filter(Estate.path, staff)
+                                                        | Estate.path.in_(above)).order_by(Estate.code).limit(500)))
     own = set(actor.household_ids) if getattr(actor, "household_ids", None) else set()
     if own:
         extra = db.session.scalars(select(Estate).join(Household, Household.estate_id == Estate.id)

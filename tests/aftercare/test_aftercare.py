@@ -332,3 +332,13 @@ def test_the_handover_over_the_api(app, world, client):
                         json={"trigger": "sign"})
     assert again.status_code == 409
     assert client.get(f"/api/v1/aftercare/handovers/{body['id']}", headers=bearer(app, "community2")).status_code == 404
+
+
+def test_a_grid_worker_finds_the_estate_of_their_community(app, world, client, auth):
+    with app.app_context():
+        route(world)
+    auth.login("grid")
+    assert "测试1小区" in client.get("/aftercare/").get_data(as_text=True)
+    page = client.get(f"/aftercare/estates/{world.estate_ids[0]}").get_data(as_text=True)
+    assert "每周巡检" in page
+    assert client.get(f"/aftercare/estates/{world.estate_ids[1]}").status_code == 404
