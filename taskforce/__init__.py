@@ -13,8 +13,10 @@ from taskforce import api, demo, services, views  # noqa: F401 - API routes
 
 
 def _visible(user) -> bool:
-    return permissions.can(user, "taskforce.view") or bool(
-        getattr(user, "is_authenticated", False) and services.is_member(user))
+    """Staff who see task forces in their subtree, and the members themselves (residents among them)."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return bool(permissions.subtree_paths(user, "taskforce.view")) or services.is_member(user)
 
 
 def init_app(app: Flask) -> None:

@@ -307,3 +307,14 @@ def test_changed_minutes_are_approved_afresh(app, world):
         assert meeting(meeting_id).approvals_missing() == 3
         approve_all(meeting_id)
         assert meeting(meeting_id).state == "approved"
+
+
+def test_the_menu_shows_task_forces_to_residents_who_are_members(app, world, client, auth):
+    with app.app_context():
+        task_force_id = services.set_up(person("community"), world.estate_ids[0]).id
+    auth.login("resident")
+    assert 'href="/taskforce/"' not in client.get("/").get_data(as_text=True)
+    with app.app_context():
+        services.add_member(person("community"), task_force_id, person_id=world.person_ids["resident"],
+                            party="resident_representative")
+    assert 'href="/taskforce/"' in client.get("/").get_data(as_text=True)
