@@ -19,6 +19,7 @@ import dispatch
 import documents
 import issues
 import orgs
+import plans
 import procedures
 import workflow
 from core import config as settings
@@ -76,7 +77,7 @@ def select_locale() -> str:
 
 # The packages, in the order they are set up: each registers its own blueprints, API routes,
 # CLI, navigation entries, demo data loader (run in this order) and deadline sweep step.
-PACKAGES = (orgs, workflow, procedures, dispatch, issues, conventions, acceptance, documents)
+PACKAGES = (orgs, workflow, procedures, dispatch, issues, conventions, acceptance, plans, documents)
 
 
 def register_extensions(app: Flask) -> None:
