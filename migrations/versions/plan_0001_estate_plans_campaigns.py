@@ -68,7 +68,6 @@ def upgrade():
     sa.Column('audit_mac', sa.String(length=64), nullable=True),
     sa.Column('path', sa.String(length=255).with_variant(sa.String(length=255, collation='C'), 'postgresql'), nullable=False),
     sa.Column('responsible_org_id', sa.Integer(), nullable=True),
-    sa.CheckConstraint('budget_government + budget_owners + budget_social = budget_total', name=op.f('ck_plan_record_budget_adds_up')),
     sa.CheckConstraint('budget_total >= 0 AND budget_government >= 0 AND budget_owners >= 0 AND budget_social >= 0', name=op.f('ck_plan_record_budget_not_negative')),
     sa.ForeignKeyConstraint(['estate_id'], ['estate.id'], name=op.f('fk_plan_record_estate_id_estate')),
     sa.ForeignKeyConstraint(['plan_id'], ['estate_plan.id'], name=op.f('fk_plan_record_plan_id_estate_plan')),
