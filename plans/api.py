@@ -21,9 +21,10 @@ from rules.categories import CATEGORIES
 from rules.policy import current_policy
 from workflow.timeline import iso_utc, org_json
 from issues.api import json_object
+from issues.renovation import WORKFLOW as ISSUE_WORKFLOW
 from plans import api_spec  # noqa: F401 - registers the OpenAPI description
 from plans import services
-from plans.models import FATES, FUNDING_PARTS, ITEM_STATES, PLAN_WORKFLOW, DemandCampaign, PlanItem, PlanRecord
+from plans.models import FATES, FUNDING_PARTS, ITEM_STATES, PLAN_WORKFLOW, DemandCampaign, PlanRecord
 
 MAX_PER_PAGE = 100
 
@@ -32,8 +33,8 @@ def _money(value) -> str | None:
     return None if value is None else f"{value:.2f}"
 
 
-def _item(item: PlanItem, public: bool) -> dict[str, Any]:
-    issue = item.issue
+def _item(item, public: bool) -> dict[str, Any]:
+    """An item row of plans.services.items()."""
     body = {
         "id": item.id,
         "position": item.position,
@@ -48,14 +49,18 @@ def _item(item: PlanItem, public: bool) -> dict[str, Any]:
         "level_label": str(LEVEL_LABELS.get(item.level, item.level)),
         "budget": _money(item.budget),
         "note": item.note,
-        "issue": None if issue is None else {
-            "id": issue.id, "state": issue.state,
-            "state_label": str(issue.workflow.states[issue.state].public_label or issue.workflow.states[issue.state].label),
+        "issue": None if item.issue_id is None else {
+            "id": item.issue_id, "state": item.issue_state, "state_label": _issue_state_label(item.issue_state),
         },
     }
     if not public:
         body["updated_at"] = iso_utc(item.updated_at)
     return body
+
+
+def _issue_state_label(name: str) -> str:
+    state = ISSUE_WORKFLOW.states[name]
+    return str(state.public_label or state.label)
 
 
 def _bulletin(bulletin, public: bool) -> dict[str, Any]:

@@ -162,8 +162,11 @@ def db_record(record_id: int) -> PlanRecord | None:
 
 
 def public_record(record_id: int) -> PlanRecord:
-    """A published plan; a draft is 404 on the public page."""
-    record = db.session.get(PlanRecord, record_id)
+    """A published plan (with its plan and estate); a draft is 404 on the public page."""
+    record = db.session.scalar(
+        select(PlanRecord).where(PlanRecord.id == record_id)
+        .options(joinedload(PlanRecord.plan), joinedload(PlanRecord.estate))
+    )
     if record is None or not record.is_published:
         raise NotFound(_("Not found."))
     return record
@@ -477,11 +480,27 @@ def fire(actor, record_id: int, trigger: str, version: int | None, reason: str =
 # --- reading the plan -------------------------------------------------------------------
 
 
-def items(record: PlanRecord) -> list[PlanItem]:
-    return list(db.session.scalars(
-        select(PlanItem).where(PlanItem.record_id == record.id)
-        .options(joinedload(PlanItem.issue)).order_by(PlanItem.position, PlanItem.id)
+_ITEM_COLUMNS = (
+    PlanItem.id, PlanItem.position, PlanItem.title, PlanItem.category, PlanItem.state, PlanItem.progress,
+    PlanItem.deadline, PlanItem.level, PlanItem.budget, PlanItem.note, PlanItem.issue_id, PlanItem.updated_at,
+    RenovationIssue.state.label("issue_state"), RenovationIssue.path.label("issue_path"),
+)
+
+
+def items(record: PlanRecord) -> list:
+    """The plan's items in order as plain rows (with the linked issue's state and path):
+    a page lists hundreds of them, and rows cost a fraction of ORM objects."""
+    return list(db.session.execute(
+        select(*_ITEM_COLUMNS).outerjoin(RenovationIssue, RenovationIssue.id == PlanItem.issue_id)
+        .where(PlanItem.record_id == record.id).order_by(PlanItem.position, PlanItem.id)
     ))
+
+
+@dataclass(frozen=True)
+class Place:
+    """Something with a path, for a permission check on a row."""
+
+    path: str
 
 
 @dataclass

@@ -18,6 +18,7 @@ from orgs import permissions
 from orgs.roles import LEVEL_LABELS, LEVELS
 from rules.categories import CATEGORIES
 from rules.policy import current_policy
+from issues.renovation import WORKFLOW as ISSUE_WORKFLOW
 from plans import sections, services
 from plans.models import FATES, FUNDING_PARTS, ITEM_STATES, PLAN_WORKFLOW, DemandCampaign, PlanRecord
 
@@ -42,18 +43,28 @@ def _version() -> int | None:
         return None
 
 
+def _texts(labels: dict) -> dict[str, str]:
+    """Lazy labels translated once per page: a page repeats them for each of hundreds of items."""
+    return {code: str(label) for code, label in labels.items()}
+
+
 def _labels() -> dict:
     return {
-        "item_states": ITEM_STATES, "funding_parts": FUNDING_PARTS, "categories": CATEGORIES,
-        "level_labels": LEVEL_LABELS, "fates": FATES, "plan_states": PLAN_WORKFLOW.states,
+        "item_states": _texts(ITEM_STATES), "funding_parts": _texts(FUNDING_PARTS), "categories": _texts(CATEGORIES),
+        "level_labels": _texts(LEVEL_LABELS), "fates": _texts(FATES), "plan_states": PLAN_WORKFLOW.states,
     }
 
 
 def _plan_context(record: PlanRecord, public: bool) -> dict:
     rows = services.items(record)
     today = services.local_today()
+    visible_issues = set() if public else {
+        row.issue_id for row in rows
+        if row.issue_id is not None and permissions.can(current_user, "issue.view", services.Place(row.issue_path))
+    }
     return dict(
-        record=record, plan=record.plan, estate=record.estate, items=rows,
+        record=record, plan=record.plan, estate=record.estate, items=rows, visible_issues=visible_issues,
+        issue_states=_texts({name: state.public_label or state.label for name, state in ISSUE_WORKFLOW.states.items()}),
         summary=services.summarise(rows, today), today=today,
         shares=services.funding_shares(record),
         bulletins=services.bulletins(record, _page_arg()),
