@@ -107,7 +107,7 @@ def plan_detail(record: PlanRecord, public: bool, page: int = 1, per_page: int =
         "overdue_items": summary.overdue,
         "budget": {
             "total": _money(record.budget_total),
-            "parts": [{"part": name, "label": str(FUNDING_PARTS[name]), "amount": _money(amount), "percent": percent}
+            "parts": [{"part": name, "label": str(FUNDING_PARTS[name]), "amount": _money(amount), "percent": str(percent)}
                       for name, amount, percent in services.funding_shares(record)],
         },
         "items": [_item(item, public) for item in rows],

@@ -48,7 +48,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                     "total": MONEY,
                     "parts": {"type": "array", "items": {"type": "object", "properties": {
                         "part": {"type": "string", "enum": list(FUNDING_PARTS)}, "label": STRING, "amount": MONEY,
-                        "percent": INTEGER}}},
+                        "percent": {"type": "string", "description": "share of the budget, one decimal"}}}},
                 }},
                 "items": {"type": "array", "items": ref("PlanItem")},
                 "bulletins": {"type": "object", "properties": {

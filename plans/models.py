@@ -60,7 +60,7 @@ PLAN_WORKFLOW = Workflow(
     "estate_plan",
     states=[
         State("draft", _l("Draft (staff only)"), deadline=False),
-        State("published", _l("Published"), deadline=False),
+        State("published", _l("Published for residents"), deadline=False),
     ],
     transitions=[
         Transition("publish", ("draft",), "published", "plan.manage", _l("Publish the plan"), style="primary"),

@@ -523,11 +523,11 @@ def summarise(rows: list[PlanItem], today: date) -> ItemSummary:
     )
 
 
-def funding_shares(record: PlanRecord) -> list[tuple[str, Decimal, int]]:
-    """(part, amount, whole percent of the budget) for each funding part."""
+def funding_shares(record: PlanRecord) -> list[tuple[str, Decimal, Decimal]]:
+    """(part, amount, percent of the budget to one decimal) for each funding part."""
     total = record.budget_total or Decimal("0")
     return [
-        (name, amount, int((amount * 100 / total).to_integral_value()) if total else 0)
+        (name, amount, (amount * 100 / total).quantize(Decimal("0.1")) if total else Decimal("0.0"))
         for name, amount in record.funding.items()
     ]
 

@@ -58,7 +58,7 @@ def test_published_plan_is_readable_without_login_in_chinese(app, world, client)
     assert page.status_code == 200
     assert "改造项目1" in text and "改造项目2" in text
     assert "1,200,000.00 元" in text
-    assert "政府资金" in text and "800,000.00" in text and "67%" in text
+    assert "政府资金" in text and "800,000.00" in text and "66.7%" in text
     assert "业主出资" in text and "社会资本" in text
     assert "进度通报1" in text and "第一段道路完工。" in text
     assert "2026-12-31" in text and "社区党委" in text
