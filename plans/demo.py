@@ -13,8 +13,10 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from core.extensions import db
-from orgs.models import Estate, Person
-from issues.models import plan_for
+from orgs.models import Estate, Household, LiaisonHousehold, OrgNode, Person
+from workflow import engine
+from issues.models import RenovationIssue, plan_for
+from issues.services import raise_issue
 from plans import services
 from plans.models import PlanRecord
 
@@ -37,6 +39,22 @@ BULLETINS = [
     ("楼道照明更换完成", "全部24个单元楼道灯已更换为声控LED灯，请居民监督使用情况。"),
     ("道路铺设第一段完工", "1-3号楼前道路已完成铺设，第二段施工期间请车辆绕行北门。"),
 ]
+
+
+# More demands the member household collected door to door during the campaign, as in the
+# seed (路面铺设、充电桩规划、飞线入地、加装电梯...): (title, category, subcategory, outcome, reason).
+DEMANDS = [
+    ("北门路面破损", "basic", "roads", None, ""),
+    ("增设电动自行车充电桩", "improvement", "ebike_shed", None, ""),
+    ("楼前飞线太多，希望入地", "basic", "wires", None, ""),
+    ("2号楼加装电梯", "improvement", "elevator", None, ""),
+    ("单元门禁损坏", "basic", "stairs", "resolve", "物业已更换门禁，当天修复。"),
+    ("把小区绿地改成停车位", "improvement", "parking", "reject",
+     "绿地属于规划绿化用地，不能改为停车位；已在方案中增加北侧停车位。"),
+]
+MEMBER_NODE = "FSL-C1-G1-B1-M1"
+RESIDENT_DEMAND = ("希望在小区里建一个快递柜", "improvement", "parcel_lockers",
+                   "快递柜由快递企业投放，社区已与物业联系选址，本次改造不列入。")
 
 
 def _person(username: str) -> Person | None:
@@ -69,5 +87,34 @@ def load() -> str | None:
         description="改造设计前，请各位居民提出最关心的改造需求：路面、充电、飞线、电梯、绿化……党员中心户将逐户走访收集。",
         opens_on=(today - timedelta(days=30)).isoformat(), closes_on=(today + timedelta(days=14)).isoformat(),
     )
+    _campaign_demands(estate)
     linked = services.collect(community, campaign.id)
     return f"estate plan with {len(ITEMS)} items, campaign with {linked} demands"
+
+
+def _campaign_demands(estate: Estate) -> None:
+    """Demands raised during the campaign: by the member household for its neighbours,
+    one by the demo resident, which the building group turns down with a reason she reads."""
+    member = _person("member")
+    node = db.session.scalar(select(OrgNode).where(OrgNode.code == MEMBER_NODE))
+    if member is None or node is None:
+        return
+    neighbours = db.session.scalars(
+        select(Household).join(LiaisonHousehold, LiaisonHousehold.household_id == Household.id)
+        .where(LiaisonHousehold.org_id == node.id, Household.estate_id == estate.id).order_by(Household.id)
+    ).all()
+    for index, (title, category, subcategory, outcome, reason) in enumerate(DEMANDS):
+        if not neighbours:
+            break
+        issue = raise_issue(member, title=title, description=title, category=category, subcategory=subcategory,
+                            place_kind="household", place_id=neighbours[index % len(neighbours)].id)
+        if outcome:
+            engine.fire(RenovationIssue, issue.id, outcome, member, issue.version, reason=reason)
+    resident = _person("resident")
+    if resident is not None and resident.household_ids:
+        title, category, subcategory, reason = RESIDENT_DEMAND
+        issue = raise_issue(resident, title=title, description=title, category=category, subcategory=subcategory,
+                            place_kind="household", place_id=min(resident.household_ids))
+        actor = {"review_household": member, "review_building": _person("group")}.get(issue.state)
+        if actor is not None:
+            engine.fire(RenovationIssue, issue.id, "reject", actor, issue.version, reason=reason)
