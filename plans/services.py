@@ -18,7 +18,7 @@ from typing import Any, Iterable
 
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from core.db import lock, utcnow, write_transaction
 from core.errors import NotFound, StaleVersion, ValidationError
@@ -31,10 +31,13 @@ from procedures.voting import Vote
 from rules.calendar import LOCAL
 from rules.categories import CATEGORIES
 from workflow import engine
+from workflow.audit import AuditEntry
+from workflow.timeline import TimelineRow
 from issues.models import EstatePlan, RenovationIssue
 from plans.models import (
     FATES,
     ITEM_STATES,
+    PLAN_WORKFLOW,
     CampaignDemand,
     DemandCampaign,
     PlanBulletin,
@@ -566,6 +569,21 @@ def votes(record: PlanRecord, limit: int = 50) -> list[Vote]:
         select(Vote).where(Vote.estate_id == record.estate_id, Vote.state != "cancelled")
         .order_by(Vote.opened_at.desc()).limit(limit)
     ))
+
+
+def recent_changes(record: PlanRecord, limit: int = 20) -> list[TimelineRow]:
+    """The latest entries of the plan's audit chain, newest first (the staff page shows
+    these; the whole chain can run to thousands of bulletins)."""
+    entries = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.subject_type == record.subject_type, AuditEntry.subject_id == record.id)
+        .options(selectinload(AuditEntry.org)).order_by(AuditEntry.seq.desc()).limit(limit)
+    )
+    return [
+        TimelineRow(entry=entry, label=PLAN_WORKFLOW.event_label(entry.trigger),
+                    to=PLAN_WORKFLOW.state_label(entry.to_state),
+                    level=LEVEL_LABELS.get(entry.org.level_code) if entry.org is not None else None)
+        for entry in entries
+    ]
 
 
 # --- campaigns ----------------------------------------------------------------------------

@@ -142,7 +142,8 @@ def _render_manage(record: PlanRecord, status: int = 200):
         "plans/manage.html", form=CsrfForm(),
         may_manage=permissions.can(current_user, "plan.manage", record),
         may_post=permissions.can(current_user, "plan.bulletin", record),
-        actions=PLAN_WORKFLOW.available(record, current_user), levels=LEVELS, **context,
+        actions=PLAN_WORKFLOW.available(record, current_user), levels=LEVELS,
+        changes=services.recent_changes(record), **context,
     ), status
 
 

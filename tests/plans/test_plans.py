@@ -111,6 +111,8 @@ def test_staff_view_has_the_forms_and_the_audit_chain_holds(app, world, client, 
     auth.login("community")
     page = client.get(f"/plans/{record_id}/manage").get_data(as_text=True)
     assert "设定预算" in page and "添加改造项目" in page and "发布进度通报" in page
+    changes = page[page.index('id="changes"'):]
+    assert "公开方案" in changes and "1200000.00 = 800000.00 + 300000.00 + 100000.00" in changes
     with app.app_context():
         assert verify() == []
         triggers = list(db.session.scalars(select(AuditEntry.trigger).where(
