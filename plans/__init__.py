@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 
 from core.nav import add_nav
 from orgs.demo import add_loader
-from plans import api, demo, sections, services, views  # noqa: F401 - API routes
+from plans import api, demo, sections, views  # noqa: F401 - api: the JSON routes
 
 __all__ = ["init_app", "sections"]
 

@@ -107,7 +107,8 @@ def plan_detail(record: PlanRecord, public: bool, page: int = 1, per_page: int =
         "overdue_items": summary.overdue,
         "budget": {
             "total": _money(record.budget_total),
-            "parts": [{"part": name, "label": str(FUNDING_PARTS[name]), "amount": _money(amount), "percent": str(percent)}
+            "parts": [{"part": name, "label": str(FUNDING_PARTS[name]), "amount": _money(amount),
+                       "percent": str(percent)}
                       for name, amount, percent in services.funding_shares(record)],
         },
         "items": [_item(item, public) for item in rows],
@@ -115,8 +116,8 @@ def plan_detail(record: PlanRecord, public: bool, page: int = 1, per_page: int =
             "items": [_bulletin(b, public) for b in bulletins.rows],
             "total": bulletins.total, "page": bulletins.page, "pages": bulletins.pages,
         },
-        "notices": [{"id": n.id, "title": n.title, "published_at": iso_utc(n.published_at), "ends_at": iso_utc(n.ends_at),
-                     "running": n.is_running()} for n in services.notices(record)],
+        "notices": [{"id": n.id, "title": n.title, "published_at": iso_utc(n.published_at),
+                     "ends_at": iso_utc(n.ends_at), "running": n.is_running()} for n in services.notices(record)],
         "votes": [{"id": v.id, "title": v.title, "state": v.state, "closes_at": iso_utc(v.closes_at),
                    "closed_at": iso_utc(v.closed_at), "passed": v.passed if v.state == "closed" else None}
                   for v in services.votes(record)],
@@ -238,7 +239,8 @@ def campaign_detail(campaign: DemandCampaign) -> dict[str, Any]:
         "state": campaign.state, "version": campaign.version,
         "tally": {
             "total": tally.total,
-            "by_category": [{"category": c, "label": str(CATEGORIES.get(c, c)), "count": n} for c, n in tally.by_category],
+            "by_category": [{"category": c, "label": str(CATEGORIES.get(c, c)), "count": n}
+                            for c, n in tally.by_category],
             "by_subcategory": [{"category": c, "subcategory": s, "label": label(s), "count": n}
                                for c, s, n in tally.by_subcategory],
             "by_fate": {code: tally.by_fate.get(code, 0) for code in FATES},

@@ -623,7 +623,8 @@ def campaigns(estate_id: int | None = None, limit: int = 100) -> list[DemandCamp
     stmt = select(DemandCampaign).options(joinedload(DemandCampaign.estate))
     if estate_id is not None:
         stmt = stmt.where(DemandCampaign.estate_id == estate_id)
-    return list(db.session.scalars(stmt.order_by(DemandCampaign.opens_on.desc(), DemandCampaign.id.desc()).limit(limit)))
+    stmt = stmt.order_by(DemandCampaign.opens_on.desc(), DemandCampaign.id.desc()).limit(limit)
+    return list(db.session.scalars(stmt))
 
 
 def _lock_campaign(actor, campaign_id: int, action: str) -> DemandCampaign:

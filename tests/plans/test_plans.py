@@ -324,7 +324,8 @@ def test_campaign_tally_is_public_and_counts_by_category(app, world, client):
     with app.app_context():
         raise_demand(world, title="道路坑洼", category="basic", subcategory="roads")
         raise_demand(world, title="楼道灯")
-        raise_demand(world, title="加装电梯", username="member", household_index=2, category="improvement", subcategory="elevator")
+        raise_demand(world, title="加装电梯", username="member", household_index=2, category="improvement",
+                     subcategory="elevator")
         raise_demand(world, username="community2", household_index=20)  # another estate: not collected
         assert services.collect(person("community"), campaign_id) == 3
         assert services.collect(person("community"), campaign_id) == 0
