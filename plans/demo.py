@@ -89,7 +89,8 @@ def load() -> str | None:
     )
     _campaign_demands(estate)
     linked = services.collect(community, campaign.id)
-    return f"estate plan with {len(ITEMS)} items, campaign with {linked} demands"
+    items = len(services.items(record))
+    return f"estate plan with {items} items, campaign with {linked} demands"
 
 
 def _campaign_demands(estate: Estate) -> None:
