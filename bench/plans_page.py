@@ -13,6 +13,7 @@ of bulletins), the JSON API and the staff page. Bulletins are shown 20 to a page
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -82,26 +83,29 @@ def build(app, items: int, bulletins: int) -> int:
         return record.id
 
 
-def measure(client, path: str, runs: int, expect: str) -> list[float]:
+def measure(client, path: str, runs: int, expect: str) -> tuple[list[float], list[float]]:
+    """Wall-clock and CPU milliseconds of each request (CPU time tells the page's own cost
+    apart from waiting for a busy machine; the database server's work is in wall time only)."""
     response = client.get(path)  # warm: templates compiled, caches filled
     assert response.status_code == 200 and expect in response.get_data(as_text=True), path
-    times = []
+    wall, cpu = [], []
     for _ in range(runs):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         response = client.get(path)
-        times.append((time.perf_counter() - start) * 1000)
+        wall.append((time.perf_counter() - start) * 1000)
+        cpu.append((time.process_time() - start_cpu) * 1000)
         assert response.status_code == 200
-    return times
+    return wall, cpu
 
 
-def report(label: str, times: list[float], size: int, target: float | None = None) -> None:
-    times = sorted(times)
-    p95 = times[max(0, int(len(times) * 0.95) - 1)]
+def report(label: str, measured: tuple[list[float], list[float]], size: int, target: float | None = None) -> None:
+    wall, cpu = sorted(measured[0]), measured[1]
+    p95 = wall[max(0, int(len(wall) * 0.95) - 1)]
     verdict = ""
     if target is not None:
-        verdict = "  OK" if statistics.median(times) <= target else f"  OVER the {target:.0f} ms target"
-    print(f"{label:<44} median {statistics.median(times):6.1f} ms  p95 {p95:6.1f} ms  "
-          f"({size // 1024} KB){verdict}")
+        verdict = "  OK" if statistics.median(wall) <= target else f"  OVER the {target:.0f} ms target"
+    print(f"{label:<48} median {statistics.median(wall):6.1f} ms  p95 {p95:6.1f} ms  "
+          f"cpu {statistics.median(cpu):5.1f} ms  ({size // 1024} KB){verdict}")
 
 
 def main() -> int:
@@ -134,7 +138,8 @@ def main() -> int:
                len(staff.get(f"/plans/{record_id}/manage").data))
         with app.app_context():
             db.engine.dispose()
-        ok = statistics.median(public) <= TARGET_MS and statistics.median(paged) <= TARGET_MS
+        print(f"load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        ok = statistics.median(public[0]) <= TARGET_MS and statistics.median(paged[0]) <= TARGET_MS
         return 0 if ok else 1
 
 
