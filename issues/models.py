@@ -23,7 +23,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from core.db import utcnow
 from core.extensions import db
 from core.types import PathColumnType
-from orgs.models import Building, Estate, Household, LiaisonHousehold, OrgNode, Person, StairwellUnit, node_at_level
+from orgs.models import (
+    Building, Estate, Household, LiaisonHousehold, OrgNode, Person, StairwellUnit, estate_reaches, node_at_level,
+)
 from workflow import audit
 from workflow.engine import WorkflowSubject
 
@@ -114,6 +116,16 @@ class RenovationIssue(WorkflowSubject, db.Model):
         if self.unit is not None:
             parts.append(self.unit.number)
         return " ".join(parts)
+
+    @property
+    def estate_wide(self) -> bool:
+        """About the whole estate (its place is the estate, not a building in it)."""
+        return self.building_id is None
+
+    def reaches(self, org_path: str) -> bool:
+        """An estate-wide issue is within reach of the grids and building groups that hold
+        part of the estate: they work on it although its path is their community's."""
+        return self.building_id is None and estate_reaches(self.estate_id, org_path)
 
     def is_personal_to(self, person) -> bool:
         """The resident who raised it, the owners/residents of its household, and the

@@ -28,11 +28,12 @@ STAFF_VIEW = (
     R.STREET_OFFICER, R.COMMUNITY_OFFICER, R.GRID_WORKER, R.BUILDING_GROUP_LEADER,
     R.OWNERS_COMMITTEE, R.PROPERTY_COMPANY, R.CONSTRUCTION_COMPANY, R.SUPERVISION_COMPANY,
 )
-register("issue.view", subtree=STAFF_VIEW, own=(R.RESIDENT, R.MEMBER_HOUSEHOLD))
+register("issue.view", subtree=STAFF_VIEW, own=(R.RESIDENT, R.MEMBER_HOUSEHOLD), reach=True)
 register(
     "issue.raise",
     subtree=(R.STREET_OFFICER, R.COMMUNITY_OFFICER, R.GRID_WORKER, R.BUILDING_GROUP_LEADER),
     own=(R.RESIDENT, R.MEMBER_HOUSEHOLD),
+    reach=True,
 )
 register("issue.launch", subtree=(R.STREET_OFFICER, R.COMMUNITY_OFFICER))
 register("issue.act_member", own=(R.MEMBER_HOUSEHOLD,))
@@ -47,6 +48,7 @@ register(
     "issue.dispute_raise",
     subtree=(R.STREET_OFFICER, R.COMMUNITY_OFFICER, R.GRID_WORKER, R.BUILDING_GROUP_LEADER, R.OWNERS_COMMITTEE),
     own=(R.RESIDENT, R.MEMBER_HOUSEHOLD),
+    reach=True,
 )
 register("issue.dispute", subtree=(R.COMMUNITY_OFFICER, R.STREET_OFFICER, R.GRID_WORKER))
 register("issue.rate", own=(R.RESIDENT,))

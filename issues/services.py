@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from core import storage
@@ -19,7 +19,7 @@ from core.errors import InvalidTransition, NotFound, StaleVersion, ValidationErr
 from core.extensions import db
 from core.types import under_path
 from orgs import permissions
-from orgs.models import Building, Estate, Household, LiaisonHousehold, OrgNode, StairwellUnit
+from orgs.models import Building, Estate, Household, LiaisonHousehold, OrgNode, StairwellUnit, estates_reached
 from rules import categories
 from rules.policy import current_policy
 from workflow import audit, deadlines, engine
@@ -145,6 +145,11 @@ def visible_filter(actor):
     """Issues the actor may see: their subtree, plus their own (raised by them, about
     their household, or about a neighbour household they look after)."""
     conditions = [permissions.jurisdiction_filter(actor, RenovationIssue.path, "issue.view")]
+    paths = permissions.subtree_paths(actor, "issue.view")
+    if paths and "/" not in paths:
+        # Estate-wide issues of estates the actor holds part of (see RenovationIssue.reaches).
+        conditions.append(and_(RenovationIssue.building_id.is_(None),
+                               RenovationIssue.estate_id.in_(estates_reached(paths))))
     own = [RenovationIssue.raised_by_id == actor.id]
     household_ids = set(actor.household_ids)
     member_orgs = [m.org_id for m in actor.memberships if m.role == "member_household"]

@@ -22,6 +22,8 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     bindparam,
+    false,
+    or_,
     select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -29,7 +31,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from core.db import utcnow
 from core.extensions import db
-from core.types import PathColumnType
+from core.types import PathColumnType, under_path
 
 
 
@@ -138,6 +140,32 @@ class Building(db.Model):
     units: Mapped[list["StairwellUnit"]] = relationship(
         back_populates="building", order_by="StairwellUnit.sort_key", cascade="all, delete-orphan"
     )
+
+
+def estate_reaches(estate_id: int, org_path: str) -> bool:
+    """Does the org node at `org_path` hold part of the estate: the estate itself or one of
+    its buildings lies in its subtree? (A grid holds some buildings of an estate that its
+    community answers for as a whole.)"""
+    high = org_path[:-1] + chr(ord(org_path[-1]) + 1)  # as core.types.under_path
+    found = db.session.execute(_ESTATE_REACHES, {"estate_id": estate_id, "low": org_path, "high": high}).first()
+    return found is not None
+
+
+_ESTATE_REACHES = select(Building.id).where(
+    Building.estate_id == bindparam("estate_id"),
+    Building.path >= bindparam("low"), Building.path < bindparam("high"),
+).limit(1)
+
+
+def estates_reached(paths: list[str]):
+    """SELECT of the ids of the estates that lie in, or have a building in, the subtrees at
+    `paths` (org node paths)."""
+    if not paths:
+        return select(Estate.id).where(false())
+    if "/" in paths:
+        return select(Estate.id)
+    return select(Building.estate_id).where(or_(*(under_path(Building.path, p) for p in paths))).union(
+        select(Estate.id).where(or_(*(under_path(Estate.path, p) for p in paths))))
 
 
 class StairwellUnit(db.Model):
