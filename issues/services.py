@@ -24,6 +24,7 @@ from rules import categories
 from rules.policy import current_policy
 from workflow import audit, deadlines, engine
 from workflow.sweep import overdue_loop
+from issues import satisfaction
 from issues.models import IssuePhoto, RenovationIssue, plan_for
 from issues.renovation import WORKFLOW, initial_state_for
 
@@ -160,6 +161,9 @@ def visible_filter(actor):
         own.append(RenovationIssue.recorded_by_org_id.in_(member_orgs))
     if household_ids:
         own.append(RenovationIssue.household_id.in_(household_ids))
+    shared = satisfaction.shared_place_filter(actor)
+    if shared is not None:
+        own.append(shared)
     conditions.append(or_(*own))
     return or_(*conditions)
 

@@ -19,7 +19,8 @@ from core.extensions import db
 from orgs import permissions
 from orgs.models import Building, Estate, Household, LiaisonHousehold
 from orgs.roles import LEVEL_LABELS, RESIDENT
-from issues import services
+from issues import satisfaction, services
+from issues.models import RATING_STATES
 from rules import categories
 from workflow import timeline
 from issues.renovation import DRAWING, WORKFLOW
@@ -48,6 +49,8 @@ class TransitionForm(FlaskForm):
     judgment_ref = StringField(_l("Judgment number"), validators=[Optional(), Length(max=120)])
     satisfaction = SelectField(_l("Satisfaction"), choices=[], validators=[Optional()])
     comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=2000)])
+    household_id = StringField(validators=[Optional(), Length(max=20)])
+    channel = StringField(validators=[Optional(), Length(max=20)])
 
 
 def _is_resident_only(person) -> bool:
@@ -158,12 +161,19 @@ def _render_issue(issue, form: TransitionForm | None = None, status: int = 200):
     form = form or TransitionForm()
     form.satisfaction.choices = [(str(n), str(n)) for n in range(5, 0, -1)]
     state = WORKFLOW.state(issue.state)
+    actions = WORKFLOW.available(issue, current_user)
+    staff = permissions.is_staff(current_user)
     return render_template(
         "issues/issue.html",
+        survey=satisfaction.summary(issue) if staff and issue.state in RATING_STATES else None,
+        responses=satisfaction.responses(issue) if staff else [],
+        rating_households=(satisfaction.households_to_enter(current_user, issue)
+                           if any(t.trigger == "record_rating" for t in actions) else []),
+        channel_labels=satisfaction.CHANNEL_LABELS,
         issue=issue,
         state=state,
         level_label=LEVEL_LABELS.get(state.level) if state.level else None,
-        actions=WORKFLOW.available(issue, current_user),
+        actions=actions,
         timeline=timeline.rows(issue),
         form=form,
         overdue=services.is_overdue(issue),
@@ -190,7 +200,8 @@ def transition(issue_id: int):
         return _render_issue(issue, form, 422)
     data = {
         name: getattr(form, name).data
-        for name in ("reason", "progress", "merge_into", "agreement_ref", "judgment_ref", "satisfaction", "comment")
+        for name in ("reason", "progress", "merge_into", "agreement_ref", "judgment_ref", "satisfaction", "comment",
+                     "household_id", "channel")
         if getattr(form, name).data not in (None, "")
     }
     try:
