@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from core import storage
 from core.db import utcnow
 from core.extensions import db
 from core.types import PathColumnType
@@ -241,6 +242,16 @@ def lives_in_place(issue: RenovationIssue, person) -> bool:
         return False
     found = db.session.scalar(select(Household.id).where(place_filter(issue), or_(*conditions)).limit(1))
     return found is not None
+
+
+def store_photos(issue: RenovationIssue, actor, photos) -> None:
+    """Keep validated photos (core.photos.Photo) with the issue, by content address."""
+    for photo in photos:
+        db.session.add(IssuePhoto(
+            issue=issue, filename=(photo.filename or "photo").strip()[:200] or "photo",
+            content_type=photo.content_type, sha256=storage.put(photo.data), size=len(photo.data),
+            uploaded_by_id=actor.id,
+        ))
 
 
 def plan_for(estate: Estate, year: int | None = None) -> EstatePlan:

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from core.errors import ValidationError
+from core.photos import validate as validate_photos
 from core.extensions import db
 from orgs import roles as R
 from orgs.permissions import register
@@ -21,7 +22,7 @@ from workflow.diagram import Drawing
 from workflow.engine import Condition, State, Transition, Workflow
 from issues import procedure_hooks as procedures
 from issues import satisfaction
-from issues.models import RenovationIssue, plan_for
+from issues.models import RenovationIssue, plan_for, store_photos
 
 # --- actions (who may do what, scoped to the org subtree or to their own items) ---
 
@@ -144,14 +145,27 @@ def _include_in_plan(issue, ctx) -> None:
 
 
 def _record_progress(issue, ctx) -> None:
+    """A progress report says what was done (a note or photos of the site) and never goes
+    backwards: residents follow the figure."""
     try:
         progress = int(ctx.data.get("progress"))
     except (TypeError, ValueError):
         progress = -1
     if not 0 <= progress <= 100:
         raise ValidationError(_("Progress must be a whole number from 0 to 100."), fields={"progress": _("Invalid number.")})
+    if progress < issue.progress:
+        raise ValidationError(_("Progress cannot go backwards: it is %(current)d%% now.", current=issue.progress),
+                              fields={"progress": _("Less than the progress already reported.")})
+    photos = list(ctx.data.get("photos") or [])
+    validate_photos(photos)
+    if not ctx.reason and not photos:
+        raise ValidationError(_("Say what was done, or add photos of the work."),
+                              fields={"reason": _("Add a note or a photo.")})
+    store_photos(issue, ctx.actor, photos)
     issue.progress = progress
     ctx.payload["progress"] = progress
+    if photos:
+        ctx.payload["photos"] = len(photos)
 
 
 def _finish(issue, ctx) -> None:
@@ -312,6 +326,7 @@ EVENT_LABELS = {
     "create": _l("Raised"),
     "launch": _l("Launched from above"),
     "overdue_escalation": _l("Referred up after the deadline passed"),
+    "add_photos": _l("Photos added"),
 }
 
 WORKFLOW = Workflow("renovation_issue", STATES, TRANSITIONS, initial="review_household", event_labels=EVENT_LABELS)

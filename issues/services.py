@@ -15,7 +15,7 @@ from core import storage
 from core.photos import Photo
 from core.photos import validate as validate_photos
 from core.db import lock, utcnow, write_transaction
-from core.errors import InvalidTransition, NotFound, StaleVersion, ValidationError
+from core.errors import InvalidTransition, NotFound, NotPermitted, StaleVersion, ValidationError
 from core.extensions import db
 from core.types import under_path
 from orgs import permissions
@@ -25,7 +25,7 @@ from rules.policy import current_policy
 from workflow import audit, deadlines, engine
 from workflow.sweep import overdue_loop
 from issues import satisfaction
-from issues.models import IssuePhoto, RenovationIssue, plan_for
+from issues.models import IssuePhoto, RenovationIssue, plan_for, store_photos
 from issues.renovation import WORKFLOW, initial_state_for
 
 # --- places --------------------------------------------------------------------
@@ -122,13 +122,32 @@ def launch_task(actor, *, title: str, description: str, category: str, subcatego
     return issue
 
 
+def add_photos(actor, issue_id: int, photos: list[Photo]) -> RenovationIssue:
+    """Add photos to an open issue after it was raised (a returned demand needs a picture):
+    the person who raised it, or staff working on it. Audited in the issue's chain."""
+    validate_photos(photos)
+    if not photos:
+        raise ValidationError(_("Choose at least one photo."), fields={"photos": _("This field is required.")})
+    with write_transaction():
+        issue = lock(RenovationIssue, issue_id)
+        if issue is None or not permissions.can(actor, "issue.view", issue):
+            raise NotFound(_("Not found."))
+        if not may_add_photos(actor, issue):
+            raise NotPermitted(_("Only the person who raised the issue or the staff working on it may add photos."))
+        validate_photos(photos, already=len(issue.photos))
+        _store_photos(issue, actor, photos)
+        audit.append(issue, actor_id=actor.id, actor_name=actor.name, org_id=None, role=None, trigger="add_photos",
+                     from_state=issue.state, to_state=issue.state, payload={"photos": len(photos)})
+        issue.version += 1
+    return issue
+
+
+def may_add_photos(actor, issue: RenovationIssue) -> bool:
+    return issue.open and (issue.raised_by_id == actor.id or permissions.is_staff(actor))
+
+
 def _store_photos(issue: RenovationIssue, actor, photos: list[Photo]) -> None:
-    for photo in photos:
-        digest = storage.put(photo.data)
-        db.session.add(IssuePhoto(
-            issue=issue, filename=_clean_text(photo.filename, 200) or "photo", content_type=photo.content_type,
-            sha256=digest, size=len(photo.data), uploaded_by_id=actor.id,
-        ))
+    store_photos(issue, actor, photos)
 
 
 # --- reading ---------------------------------------------------------------------

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from core.errors import DomainError
+from core.errors import DomainError, NotFound
 from core.photos import from_files as photos_from
 from core.web import flash_error
 from core.extensions import db
@@ -49,6 +49,7 @@ class TransitionForm(FlaskForm):
     judgment_ref = StringField(_l("Judgment number"), validators=[Optional(), Length(max=120)])
     satisfaction = SelectField(_l("Satisfaction"), choices=[], validators=[Optional()])
     comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=2000)])
+    photos = MultipleFileField()
     household_id = StringField(validators=[Optional(), Length(max=20)])
     channel = StringField(validators=[Optional(), Length(max=20)])
 
@@ -170,6 +171,7 @@ def _render_issue(issue, form: TransitionForm | None = None, status: int = 200):
         rating_households=(satisfaction.households_to_enter(current_user, issue)
                            if any(t.trigger == "record_rating" for t in actions) else []),
         channel_labels=satisfaction.CHANNEL_LABELS,
+        may_add_photos=services.may_add_photos(current_user, issue),
         issue=issue,
         state=state,
         level_label=LEVEL_LABELS.get(state.level) if state.level else None,
@@ -204,6 +206,8 @@ def transition(issue_id: int):
                      "household_id", "channel")
         if getattr(form, name).data not in (None, "")
     }
+    if form.trigger.data == "report_progress":
+        data["photos"] = photos_from(form.photos.data)
     try:
         services.fire_issue(current_user, issue_id, form.trigger.data, form.version.data, **data)
     except DomainError as err:
@@ -211,6 +215,25 @@ def transition(issue_id: int):
         flash_error(err)
         return _render_issue(services.get_issue(current_user, issue_id), form, err.status)
     flash(_("Done: %(action)s.", action=WORKFLOW.transition_label(form.trigger.data)), "info")
+    return redirect(url_for("issues.issue_page", issue_id=issue_id))
+
+
+@bp.route("/issues/<int:issue_id>/photos", methods=["POST"])
+@login_required
+def add_photos(issue_id: int):
+    form = FlaskForm()
+    if not form.validate_on_submit():
+        flash(_("Some information is missing or invalid."), "error")
+        return _render_issue(services.get_issue(current_user, issue_id), status=400)
+    try:
+        services.add_photos(current_user, issue_id, photos_from(request.files.getlist("photos")))
+    except DomainError as err:
+        if isinstance(err, NotFound):
+            raise
+        db.session.rollback()
+        flash_error(err)
+        return _render_issue(services.get_issue(current_user, issue_id), status=err.status)
+    flash(_("The photos have been added."), "info")
     return redirect(url_for("issues.issue_page", issue_id=issue_id))
 
 
