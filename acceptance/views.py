@@ -219,7 +219,7 @@ def record_pdf(inspection_id: int):
         raise NotFound(_("Not found."))
     return Response(
         documents.document_bytes(record), mimetype="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{record.filename}"',
+        headers={"Content-Disposition": f'inline; filename="{record.filename}"',  # opens in the reader
                  "Cache-Control": "private, max-age=86400", "ETag": f'"{record.sha256}"'},
     )
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Optional
 
 from flask_babel import gettext as _
@@ -11,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -95,6 +97,10 @@ class RenovationIssue(WorkflowSubject, db.Model):
     resume_state: Mapped[Optional[str]] = mapped_column(String(60))
     # What residents read about the outcome (reason for rejection, resolution...).
     public_note: Mapped[str] = mapped_column(Text, default="")
+    # Where exactly, in words ("3号楼北侧自行车棚") and as the phone's map point (WGS 84).
+    location: Mapped[Optional[str]] = mapped_column(String(200))
+    latitude: Mapped[Optional[Decimal]] = mapped_column(Numeric(9, 6))
+    longitude: Mapped[Optional[Decimal]] = mapped_column(Numeric(9, 6))
     progress: Mapped[int] = mapped_column(Integer, default=0)
     open: Mapped[bool] = mapped_column(default=True)
     satisfaction: Mapped[Optional[int]] = mapped_column(Integer)
@@ -115,13 +121,15 @@ class RenovationIssue(WorkflowSubject, db.Model):
     @property
     def place_label(self) -> str:
         if self.household is not None:
-            return self.household.label
-        parts = [self.estate.name]
-        if self.building is not None:
-            parts.append(self.building.number)
-        if self.unit is not None:
-            parts.append(self.unit.number)
-        return " ".join(parts)
+            label = self.household.label
+        else:
+            parts = [self.estate.name]
+            if self.building is not None:
+                parts.append(self.building.number)
+            if self.unit is not None:
+                parts.append(self.unit.number)
+            label = " ".join(parts)
+        return f"{label} · {self.location}" if self.location else label
 
     @property
     def estate_wide(self) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, and_, func, or_, select
@@ -66,6 +67,44 @@ def _validate_issue_fields(title: str, category: str, subcategory: str) -> None:
         raise ValidationError(_("Some information is missing or invalid."), fields=errors)
 
 
+@dataclass(frozen=True)
+class Spot:
+    """Where exactly: words, and the phone's map point (both coordinates or neither)."""
+
+    location: str = ""
+    latitude: Decimal | None = None
+    longitude: Decimal | None = None
+
+    @classmethod
+    def parse(cls, location=None, latitude=None, longitude=None) -> "Spot":
+        errors = {}
+        text = _clean_text(location, 200)
+        if "\x00" in text:
+            errors["location"] = _("Invalid text.")
+        raw = [(str(v).strip() if v is not None else "") for v in (latitude, longitude)]
+        if any(raw) and not all(raw):
+            errors["latitude"] = _("Give both coordinates of the map point, or neither.")
+            return cls._refuse(errors)
+        coords: list[Decimal | None] = [None, None]
+        if all(raw):
+            for index, (name, value, limit) in enumerate((("latitude", raw[0], 90), ("longitude", raw[1], 180))):
+                try:
+                    number = Decimal(value)
+                except ArithmeticError:
+                    number = None
+                if number is None or not number.is_finite() or abs(number) > limit:
+                    errors[name] = _("Not a valid map coordinate.")
+                else:
+                    coords[index] = number.quantize(Decimal("0.000001"))
+        if errors:
+            return cls._refuse(errors)
+        return cls(text, coords[0], coords[1])
+
+    @staticmethod
+    def _refuse(errors: dict) -> "Spot":
+        raise ValidationError(_("Some information is missing or invalid."), fields=errors)
+
+
 def _recording_member_org(actor, household: Household | None) -> int | None:
     """A member household recording a neighbour's demand answers for it first."""
     if household is None:
@@ -77,10 +116,12 @@ def _recording_member_org(actor, household: Household | None) -> int | None:
 
 
 def raise_issue(actor, *, title: str, description: str, category: str, subcategory: str,
-                place_kind: str, place_id, photos: list[Photo] | None = None) -> RenovationIssue:
-    """A resident, member household or grid worker raises a demand (问需于民)."""
+                place_kind: str, place_id, photos: list[Photo] | None = None, spot: Spot | None = None) -> RenovationIssue:
+    """A resident, member household or grid worker raises a demand (问需于民): about a
+    household, or a unit, building or public area of the estate, with the exact spot."""
     title = _clean_text(title, 200)
     _validate_issue_fields(title, category, subcategory)
+    spot = spot or Spot()
     photos = photos or []
     validate_photos(photos)
     with write_transaction():
@@ -99,6 +140,7 @@ def raise_issue(actor, *, title: str, description: str, category: str, subcatego
             raised_by_id=actor.id,
             recorded_by_org_id=_recording_member_org(actor, household),
             path=place.path,
+            location=spot.location or None, latitude=spot.latitude, longitude=spot.longitude,
         )
         engine.start(issue, actor, state=initial_state_for(issue), payload={"photos": len(photos)})
         _store_photos(issue, actor, photos)
@@ -106,9 +148,10 @@ def raise_issue(actor, *, title: str, description: str, category: str, subcatego
 
 
 def launch_task(actor, *, title: str, description: str, category: str, subcategory: str,
-                place_kind: str, place_id) -> RenovationIssue:
+                place_kind: str, place_id, spot: Spot | None = None) -> RenovationIssue:
     """The street or community launches an item of the estate's plan from above."""
     title = _clean_text(title, 200)
+    spot = spot or Spot()
     _validate_issue_fields(title, category, subcategory)
     with write_transaction():
         estate, building, unit, household, place = resolve_place(place_kind, place_id)
@@ -117,6 +160,7 @@ def launch_task(actor, *, title: str, description: str, category: str, subcatego
             title=title, description=_clean_text(description, 5000), category=category, subcategory=subcategory,
             direction="task", estate=estate, building=building, unit=unit, household=household,
             raised_by_id=actor.id, path=place.path, plan=plan_for(estate),
+            location=spot.location or None, latitude=spot.latitude, longitude=spot.longitude,
         )
         engine.start(issue, actor, state="planned", trigger="launch", payload={"plan_id": issue.plan.id})
     return issue

@@ -32,9 +32,14 @@ bp = Blueprint("issues", __name__)
 class RaiseForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Length(max=5000)])
-    category = SelectField(_l("Category"), choices=[], validators=[DataRequired()])
-    subcategory = SelectField(_l("Sub-category"), choices=[], validators=[DataRequired()])
+    # The category follows from the sub-category (grouped by category in one list); a form
+    # that still sends both is checked for agreement by the service.
+    category = SelectField(_l("Category"), choices=[], validators=[Optional()])
+    subcategory = SelectField(_l("What kind of work"), choices=[], validators=[DataRequired()])
     place = SelectField(_l("Where"), choices=[], validators=[DataRequired()])
+    location = StringField(_l("Exact spot (optional)"), validators=[Optional(), Length(max=200)])
+    latitude = HiddenField(validators=[Optional(), Length(max=20)])
+    longitude = HiddenField(validators=[Optional(), Length(max=20)])
     mode = SelectField(_l("Kind"), choices=[], default="demand")
     photos = MultipleFileField(_l("Photos (JPEG, PNG or WebP, at most 6)"))
 
@@ -71,6 +76,19 @@ def place_choices(person) -> list[tuple[str, str]]:
         ))
     for household in sorted(households, key=lambda h: (h.estate_id, h.path, h.sort_key, h.id)):
         choices.append((f"household:{household.id}", household.label))
+    # The shared places of the person's own households: their stairwell, building, estate.
+    shared: list[tuple[str, str]] = []
+    for link in person.household_links:
+        unit = link.household.unit
+        building = unit.building
+        for choice in ((f"unit:{unit.id}", _("%(building)s %(unit)s (stairwell, shared parts)",
+                                             building=f"{building.estate.name} {building.number}", unit=unit.number)),
+                       (f"building:{building.id}", _("%(building)s (whole building)",
+                                                     building=f"{building.estate.name} {building.number}")),
+                       (f"estate:{building.estate_id}", _("%(estate)s (public areas)", estate=building.estate.name))):
+            if choice not in shared:
+                shared.append(choice)
+    choices.extend(shared)
     condition = permissions.jurisdiction_filter(person, Estate.path, "issue.raise")
     for estate in db.session.scalars(select(Estate).where(condition).order_by(Estate.code).limit(200)):
         choices.append((f"estate:{estate.id}", _("%(estate)s (whole estate)", estate=estate.name)))
@@ -83,7 +101,12 @@ def place_choices(person) -> list[tuple[str, str]]:
     return choices
 
 
-def _fill_raise_form(form: RaiseForm) -> None:
+def _title_from(description: str, limit: int = 30) -> str:
+    first = description.strip().splitlines()[0].strip()
+    return first if len(first) <= limit else first[:limit - 1] + "…"
+
+
+def fill_raise_form(form: RaiseForm) -> None:
     form.category.choices = [(code, str(label)) for code, label in categories.CATEGORIES.items()]
     form.subcategory.choices = {
         str(label): [(sub.code, str(sub.label)) for sub in current_policy().subcategories_of(cat)]
@@ -127,18 +150,23 @@ def worklist():
 @login_required
 def raise_issue():
     form = RaiseForm()
-    _fill_raise_form(form)
+    fill_raise_form(form)
     if not form.place.choices:
         abort(404)
     status = 200
     if request.method == "POST":
+        if not (form.title.data or "").strip() and (form.description.data or "").strip():
+            # The home page's one-tap report sends no title: the first words serve.
+            form.title.data = _title_from(form.description.data)
         if form.validate_on_submit():
             kind, _sep, ident = form.place.data.partition(":")
             fields = dict(
-                title=form.title.data, description=form.description.data, category=form.category.data,
+                title=form.title.data, description=form.description.data,
+                category=form.category.data or current_policy().category_of(form.subcategory.data),
                 subcategory=form.subcategory.data, place_kind=kind, place_id=ident,
             )
             try:
+                fields["spot"] = services.Spot.parse(form.location.data, form.latitude.data, form.longitude.data)
                 if form.mode.data == "task":
                     issue = services.launch_task(current_user, **fields)
                 else:

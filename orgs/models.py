@@ -105,6 +105,20 @@ _NODE_AT_LEVEL_ANSWERS = 200_000
 _UNKNOWN = object()
 
 
+def _lives_under(person, condition) -> bool:
+    """Does the person live in (or, as a member household, look after) a household meeting
+    `condition`? Residents raise issues about their unit, building and estate."""
+    ids = set(getattr(person, "household_ids", ()) or ())
+    member_orgs = [m.org_id for m in getattr(person, "memberships", ()) if m.role == "member_household"]
+    mine = [Household.id.in_(ids)] if ids else []
+    if member_orgs:
+        mine.append(Household.id.in_(
+            select(LiaisonHousehold.household_id).where(LiaisonHousehold.org_id.in_(member_orgs))))
+    if not mine:
+        return False
+    return db.session.scalar(select(Household.id).where(condition, or_(*mine)).limit(1)) is not None
+
+
 class Estate(db.Model):
     """A residential estate (小区), answered for by an org node (usually a community committee)."""
 
@@ -121,6 +135,10 @@ class Estate(db.Model):
     buildings: Mapped[list["Building"]] = relationship(
         back_populates="estate", order_by="Building.sort_key", cascade="all, delete-orphan"
     )
+
+    def is_personal_to(self, person) -> bool:
+        """The estate of the person's household: its public areas are theirs to report on."""
+        return _lives_under(person, Household.estate_id == self.id)
 
 
 class Building(db.Model):
@@ -140,6 +158,10 @@ class Building(db.Model):
     units: Mapped[list["StairwellUnit"]] = relationship(
         back_populates="building", order_by="StairwellUnit.sort_key", cascade="all, delete-orphan"
     )
+
+    def is_personal_to(self, person) -> bool:
+        return _lives_under(person, Household.unit_id.in_(
+            select(StairwellUnit.id).where(StairwellUnit.building_id == self.id)))
 
 
 def estate_reaches(estate_id: int, org_path: str) -> bool:
@@ -182,6 +204,9 @@ class StairwellUnit(db.Model):
     households: Mapped[list["Household"]] = relationship(
         back_populates="unit", order_by="Household.sort_key", cascade="all, delete-orphan"
     )
+
+    def is_personal_to(self, person) -> bool:
+        return _lives_under(person, Household.unit_id == self.id)
 
 
 class Household(db.Model):
