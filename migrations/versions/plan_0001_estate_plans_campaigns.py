@@ -1,7 +1,7 @@
 """estate plans in public and demand campaigns: plan records (budget, funding split, publication), items, bulletins, campaigns and their demands
 
 Revision ID: plan_0001
-Revises: c4d5e6f7a8b9
+Revises: a3b4c5d6e7f8
 Create Date: 2026-12-04 05:34:17.884878
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'plan_0001'
-down_revision = 'c4d5e6f7a8b9'
+down_revision = 'a3b4c5d6e7f8'
 branch_labels = None
 depends_on = None
 
