@@ -20,6 +20,7 @@ import dispatch
 import documents
 import issues
 import orgs
+import plans
 import procedures
 import taskforce
 import workflow
@@ -78,7 +79,8 @@ def select_locale() -> str:
 
 # The packages, in the order they are set up: each registers its own blueprints, API routes,
 # CLI, navigation entries, demo data loader (run in this order) and deadline sweep step.
-PACKAGES = (orgs, workflow, procedures, dispatch, issues, conventions, acceptance, documents, taskforce, aftercare)
+PACKAGES = (orgs, workflow, procedures, dispatch, issues, conventions, acceptance, plans, documents, taskforce,
+            aftercare)
 
 
 def register_extensions(app: Flask) -> None:

@@ -9,7 +9,8 @@ from flask_babel import lazy_gettext as _l
 from core.nav import add_nav
 from orgs import permissions
 from orgs.demo import add_loader
-from taskforce import api, demo, services, views  # noqa: F401 - API routes
+from plans import sections as plan_sections
+from taskforce import api, demo, sections, services, views  # noqa: F401 - API routes
 
 
 def _visible(user) -> bool:
@@ -23,3 +24,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     add_nav(app, "taskforce.task_force_list", _l("Task forces"), 25, _visible)
     add_loader(app, demo.load)
+    # The estate plan page shows the meetings held and their signed minutes.
+    plan_sections.add_section(app, "meetings", lambda plan, viewer, public: sections.minutes_section(plan.estate_id),
+                              order=40, public=True)

@@ -3,7 +3,7 @@ meetings, attendance, action items), patrol routes and walks, the handover to th
 company, warranty repairs and maintenance fund uses with their ledger
 
 Revision ID: care_0001
-Revises: c4d5e6f7a8b9
+Revises: plan_0001
 Create Date: 2026-12-04 05:40:01.406636
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'care_0001'
-down_revision = 'c4d5e6f7a8b9'
+down_revision = 'plan_0001'
 branch_labels = None
 depends_on = None
 
