@@ -14,13 +14,16 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import acceptance
+import aftercare
 import conventions
 import dispatch
 import documents
 import issues
 import notify
 import orgs
+import plans
 import procedures
+import taskforce
 import workflow
 from core import config as settings
 from core import inputs
@@ -77,7 +80,8 @@ def select_locale() -> str:
 
 # The packages, in the order they are set up: each registers its own blueprints, API routes,
 # CLI, navigation entries, demo data loader (run in this order) and deadline sweep step.
-PACKAGES = (orgs, workflow, procedures, dispatch, issues, conventions, acceptance, documents, notify)
+PACKAGES = (orgs, workflow, procedures, dispatch, issues, conventions, acceptance, plans, documents, taskforce,
+            aftercare, notify)
 
 
 def register_extensions(app: Flask) -> None:

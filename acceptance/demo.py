@@ -79,7 +79,7 @@ def _to_construction(issue: RenovationIssue) -> None:
     _fire(issue, "community", "skip_vote", reason="属于基础类改造，不涉及业主共同决定事项。")
     procedure_demo.notice_period_passed(issue.id)
     _fire(issue, "community", "start_construction")
-    _fire(issue, "builder", "report_progress", progress="80")
+    _fire(issue, "builder", "report_progress", progress="80", reason="扶手安装完成，正在补刷楼道墙面。")
     _fire(issue, "builder", "finish_construction")
 
 

@@ -69,6 +69,8 @@ def _render(subject, inspection: JointInspection | None, *, issue=None, plan=Non
         state=WORKFLOW.state(inspection.state) if inspection is not None else None,
         overdue=inspection is not None and services.is_overdue(inspection),
         timeline=timeline.rows(inspection) if inspection is not None else [],
+        # The checklist items by id: each "record the result" entry of the timeline names its item.
+        item_labels={item.id: item.label for item in inspection.items} if inspection is not None else {},
         lines=services.party_lines(inspection) if inspection is not None else [],
         sign_parties=services.signing_options(current_user, inspection) if inspection is not None else [],
         may=(lambda trigger: services.may(current_user, inspection, trigger)) if inspection is not None else None,
@@ -217,7 +219,7 @@ def record_pdf(inspection_id: int):
         raise NotFound(_("Not found."))
     return Response(
         documents.document_bytes(record), mimetype="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{record.filename}"',
+        headers={"Content-Disposition": f'inline; filename="{record.filename}"',  # opens in the reader
                  "Cache-Control": "private, max-age=86400", "ETag": f'"{record.sha256}"'},
     )
 

@@ -356,6 +356,15 @@ def _place_issue(world: World, state: str, index: int) -> int:
         return result.scalar_one()
 
 
+# A progress report never goes backwards and says what was done (issues/renovation.py):
+# the loops count up to 100 and then report 100 again, each with a note.
+PROGRESS_NOTE = "外墙保温施工中"
+
+
+def _progress(step: int) -> int:
+    return min(100, step)
+
+
 def fire_progress_loop(world: World) -> Callable[[int, Clock], None]:
     """The construction company reports progress (construction → construction)."""
     from orgs.models import Person
@@ -370,7 +379,7 @@ def fire_progress_loop(world: World) -> Callable[[int, Clock], None]:
             builder = _request_user(world.people["builder"])
             with clock:
                 fire(RenovationIssue, loop.issue_id, "report_progress", builder, loop.version,
-                     progress=str(loop.step % 100))
+                     progress=str(_progress(loop.step)), reason=PROGRESS_NOTE)
             loop.version += 1
 
     return run
@@ -485,13 +494,13 @@ def bare_loop(world: World, orm_read: bool = False, level_change: bool = False,
                     written.update(state=state, now=now, due=now + timedelta(days=14), org_id=org_id)
                 else:
                     state = row.state
-                    written.update(progress=loop.step % 100)
+                    written.update(progress=_progress(loop.step))
                 db.session.execute(update, written)
                 db.session.execute(insert, {
                     "subject_type": BARE_SUBJECT, "subject_id": loop.issue_id, "seq": row.audit_seq + 1,
                     "actor_id": builder, "actor_name": "bench builder", "org_id": first.community_id,
                     "role": "construction_company", "trigger": "report_progress", "from_state": row.state,
-                    "to_state": state, "reason": "", "payload": '{"progress":1}', "created_at": now,
+                    "to_state": state, "reason": PROGRESS_NOTE, "payload": '{"progress":1}', "created_at": now,
                     "prev_hash": row.audit_hash or "0" * 64, "hash": "f" * 64})
 
     return run
@@ -518,12 +527,12 @@ def bare_orm_loop(world: World) -> Callable[[int, Clock], None]:
                 issue = db.session.scalars(read).one()
                 now = utcnow()
                 issue.version += 1
-                issue.progress = loop.step % 100
+                issue.progress = _progress(loop.step)
                 issue.audit_seq += 1
                 db.session.add(AuditEntry(
                     subject_type=BARE_SUBJECT, subject_id=issue.id, seq=issue.audit_seq, actor_id=builder,
                     actor_name="bench builder", org_id=org_id, role="construction_company", trigger="report_progress",
-                    from_state=issue.state, to_state=issue.state, reason="", payload='{"progress":1}',
+                    from_state=issue.state, to_state=issue.state, reason=PROGRESS_NOTE, payload='{"progress":1}',
                     created_at=now, prev_hash=issue.audit_hash or "0" * 64, hash="f" * 64))
                 issue.audit_hash = "f" * 64
 
@@ -600,10 +609,14 @@ def part_a(url: str, label: str, rounds: int, per_round: int) -> dict[str, float
 
 
 def _check_fire_chains() -> None:
-    from workflow.audit import verify
+    from workflow.audit import AuditEntry, verify
 
-    # The bare loops write placeholder hashes under their own subject type.
-    breaks = [b for b in verify() if not b.subject.startswith(BARE_SUBJECT)]
+    # The bare loops write placeholder hashes under their own subject type, and move the
+    # chain heads of their own issue rows: only the issues fire() moved are checked.
+    bare = set(db.session.scalars(sa.select(AuditEntry.subject_id).where(AuditEntry.subject_type == BARE_SUBJECT)
+                                  .distinct()))
+    breaks = [b for b in verify() if not b.subject.startswith(BARE_SUBJECT)
+              and not (b.subject.startswith("renovation_issue ") and int(b.subject.split()[1]) in bare)]
     assert breaks == [], f"fire() broke an audit chain: {breaks[0]}"
 
 
@@ -686,7 +699,8 @@ class Client:
     def fire(self) -> None:
         trigger, headers, extra = self.steps[self.done % len(self.steps)]
         body = json.dumps({"trigger": trigger, "version": self.version, **extra,
-                           **({"progress": self.done % 100} if trigger == "report_progress" else {})}).encode()
+                           **({"progress": _progress(self.done), "reason": PROGRESS_NOTE}
+                              if trigger == "report_progress" else {})}).encode()
         start = time.perf_counter()
         status, answer = _http(self.port, "POST", f"/api/v1/issues/{self.issue_id}/transitions", headers, body)
         elapsed = time.perf_counter() - start

@@ -6,7 +6,7 @@ import re
 
 from markupsafe import Markup, escape
 
-from conventions import diff
+from conventions import diff, synonyms
 from conventions.numerals import article_label
 from rules import tally
 
@@ -24,7 +24,7 @@ def diff_html(pieces) -> Markup:
 
 def highlight(text: str, query: str) -> Markup:
     """The text, escaped, with every occurrence of the query's words marked."""
-    words = sorted({w for w in query.split() if w}, key=len, reverse=True)
+    words = sorted({v for w in query.split() if w for v in synonyms.variants(w)}, key=len, reverse=True)
     if not words:
         return escape(text)
     pattern = re.compile("|".join(re.escape(w) for w in words), re.IGNORECASE)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from conventions import diff as diffs
 from conventions import drafts
+from conventions import synonyms
 from conventions import text as texts
 from conventions import vote as votes
 from conventions.models import (
@@ -520,14 +521,16 @@ MAX_HITS = 100
 
 def search(query: str) -> list[SearchHit]:
     """Articles of conventions in force containing the words (LIKE, case-insensitive for
-    Latin letters; every space-separated word must occur)."""
+    Latin letters; every space-separated word, or a synonym of it, must occur)."""
     words = [w for w in _clean(query, 100).split() if w][:5]
     if not words:
         return []
+    # Every word must occur, as written or as one of its synonyms (电动车 ~ 电动自行车).
     stmt = (select(ConventionArticle, ConventionVersion)
             .join(ConventionVersion, ConventionArticle.version_id == ConventionVersion.id)
             .where(ConventionVersion.state == "published",
-                   *(ConventionArticle.text.icontains(w, autoescape=True) for w in words))
+                   *(or_(*(ConventionArticle.text.icontains(v, autoescape=True) for v in synonyms.variants(w)))
+                     for w in words))
             .order_by(ConventionVersion.convention_id, ConventionArticle.number).limit(MAX_HITS))
     return [SearchHit(version, article) for article, version in db.session.execute(stmt)]
 

@@ -28,3 +28,13 @@ def nav_items() -> list[dict]:
         for item in current_app.extensions.get("wuji_nav", [])
         if item.visible(current_user)
     ]
+
+
+def add_home_panel(app: Flask, render: Callable[[object], object], order: int = 50) -> None:
+    """A card on the signed-in home page: `render(person)` returns its HTML (Markup) or
+    None when it has nothing for that person. Packages add their own (quick report,
+    items to rate, conventions in force) without the home page knowing them."""
+    panels = app.extensions.setdefault("wuji_home_panel_list", [])
+    panels.append((order, render))
+    panels.sort(key=lambda pair: pair[0])
+    app.extensions["wuji_home_panels"] = [render for _order, render in panels]

@@ -77,6 +77,8 @@ LEVEL_ACTIONS: dict[str, tuple[str, str]] = {
 MEMBER_LEVEL = "member_household"
 
 register("dispatch.launch", subtree=R.OFFICERS)
+# A level above closes (or records for) a part below that does not answer.
+register("dispatch.close_below", subtree=tuple(role for _a, role in LEVEL_ACTIONS.values() if role != R.MEMBER_HOUSEHOLD))
 register("dispatch.view", subtree=R.LEVEL_STAFF)
 for _action_name, _role in LEVEL_ACTIONS.values():
     register(_action_name, subtree=(_role,))
@@ -86,6 +88,7 @@ WORKING_STATES = ("acknowledged", "forwarded", "done")
 REPORTED = "reported"
 CANCELLED = "cancelled"
 CANCEL = "cancel"
+NOTE_LIMIT = 500
 
 STATES = [
     State("sent", _l("Sent: awaiting acknowledgement")),
@@ -273,6 +276,52 @@ def _stamp_report(assignment: DispatchAssignment, ctx: FireContext) -> None:
     ctx.payload.update(households=assignment.households, reached=assignment.reached, consents=assignment.consents)
 
 
+def _keep_note(assignment: DispatchAssignment, ctx: FireContext) -> None:
+    """The note a level writes with its figures ("1户联系不上") travels up with them: the
+    levels above read it in the progress tree."""
+    if ctx.reason:
+        assignment.note = ctx.reason[:NOTE_LIMIT]
+
+
+def acts_above(actor, assignment: DispatchAssignment) -> bool:
+    """Does the actor act, through a level's own role, for a node strictly above the part?"""
+    roles = {role for _a, role in LEVEL_ACTIONS.values()}
+    return any(
+        m.role in roles and assignment.path.startswith(m.org.path) and assignment.path != m.org.path
+        for m in getattr(actor, "memberships", ())
+    )
+
+
+def _close_for_below(assignment: DispatchAssignment, ctx: FireContext) -> None:
+    """A level above closes a part that does not answer, with the reason everyone reads:
+    its open parts below are closed with it (each with its own audit entry); the figures
+    are those recorded for it (households reached, if the level above knows them) or, for
+    a part that passed the task on, what its branch reported."""
+    assignment.closed_reason = ctx.reason[:NOTE_LIMIT]  # before its parts below: they close with it
+    for child_id in db.session.scalars(
+        select(DispatchAssignment.id).where(DispatchAssignment.parent_id == assignment.id,
+                                            DispatchAssignment.state.in_(OPEN_STATES))
+        .order_by(DispatchAssignment.path)
+    ):
+        engine.fire(DispatchAssignment, child_id, "close_for", ctx.actor, None, reason=ctx.reason)
+    if assignment.mode == "forwarded":
+        _add_up_below(assignment, ctx)
+    elif ctx.data.get("reached") not in (None, ""):
+        if assignment.dispatch.kind == "consent" and not ctx.data.get("consents"):
+            lines = unit_lines(assignment.org, assignment.dispatch.estate_id)
+            ctx.data["consents"] = {str(line.unit_id): 0 for line in lines}  # none known to the level above
+        _record_figures(assignment, ctx)
+    else:
+        lines = unit_lines(assignment.org, assignment.dispatch.estate_id)
+        _store_unit_counts(assignment, lines, {line.unit_id: 0 for line in lines}
+                           if assignment.dispatch.kind == "consent" else {})
+        assignment.mode = "completed"
+        assignment.households = sum(line.households for line in lines)
+        assignment.reached = 0
+        assignment.consents = 0 if assignment.dispatch.kind == "consent" else None
+    ctx.payload["closed_by_above"] = True
+
+
 def may_cancel(actor, dispatch: Dispatch) -> bool:
     """Does the actor act for the node that launched the dispatch, in a role that may launch?"""
     grants = permissions.action("dispatch.launch").grants
@@ -309,6 +358,15 @@ def _at_level(level: str, condition: Condition | None = None) -> Condition:
     return Condition(lambda a, ctx: a.org.level_code == level and condition.check(a, ctx), condition.message)
 
 
+NOT_LAUNCHING_PART = Condition(lambda a, ctx: a.parent_id is not None,
+                               _l("The launching org unit's own part is reported or cancelled, not closed."))
+ACTS_ABOVE = Condition(lambda a, ctx: acts_above(ctx.actor, a),
+                       _l("Only a level above this part may close it for it."))
+UNANSWERED = Condition(lambda a, ctx: a.escalations > 0 or a.is_overdue()
+                       or (a.parent is not None and a.parent.closed_reason is not None),  # closed with its parent
+                       _l("A part is closed for the level below only once its deadline has passed."))
+
+
 def _level_transitions(level: str, action: str) -> list[Transition]:
     return [
         Transition("acknowledge", ("sent",), "acknowledged", action, _l("Acknowledge"),
@@ -316,13 +374,20 @@ def _level_transitions(level: str, action: str) -> list[Transition]:
         Transition("forward", ("acknowledged",), "forwarded", action, _l("Pass on to the org units below"),
                    conditions=(_at_level(level, HAS_TARGETS),), after=(_send_down,), style="primary"),
         Transition("complete", ("acknowledged", "done"), "done", action, _l("Record the figures"),
-                   fields=("reached",), conditions=(_at_level(level),), before=(_record_figures,)),
+                   fields=("reached",), conditions=(_at_level(level),), before=(_record_figures, _keep_note)),
         Transition("report_up", ("forwarded",), REPORTED, action, _l("Report up"),
-                   conditions=(_at_level(level, ALL_REPORTED),), before=(_add_up_below,), after=(_stamp_report,),
-                   style="primary"),
+                   conditions=(_at_level(level, ALL_REPORTED),), before=(_add_up_below, _keep_note),
+                   after=(_stamp_report,), style="primary"),
         Transition("report_up", ("done",), REPORTED, action, _l("Report up"),
-                   conditions=(_at_level(level),), after=(_stamp_report,), style="primary"),
+                   conditions=(_at_level(level),), before=(_keep_note,), after=(_stamp_report,), style="primary"),
     ]
+
+
+def _close_transitions() -> list[Transition]:
+    return [Transition("close_for", OPEN_STATES, REPORTED, "dispatch.close_below",
+                       _l("Close this part for the level below"), reason=True,
+                       conditions=(NOT_LAUNCHING_PART, ACTS_ABOVE, UNANSWERED), before=(_close_for_below,),
+                       after=(_stamp_report,), style="danger")]
 
 
 def _cancel_transitions() -> list[Transition]:
@@ -339,6 +404,7 @@ def _cancel_transitions() -> list[Transition]:
 
 TRANSITIONS = [
     *(t for level, (action, _r) in LEVEL_ACTIONS.items() for t in _level_transitions(level, action)),
+    *_close_transitions(),
     *_cancel_transitions(),
 ]
 WORKFLOW = Workflow("dispatch_assignment", STATES, TRANSITIONS, initial="sent", event_labels=EVENT_LABELS)
@@ -420,6 +486,9 @@ class DispatchAssignment(WorkflowSubject, db.Model):
     reached: Mapped[Optional[int]] = mapped_column(Integer)
     consents: Mapped[Optional[int]] = mapped_column(Integer)
     escalations: Mapped[int] = mapped_column(Integer, default=0)
+    # The level's note with its figures, and the reason a level above closed the part.
+    note: Mapped[Optional[str]] = mapped_column(Text)
+    closed_reason: Mapped[Optional[str]] = mapped_column(Text)
     reported_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 

@@ -383,13 +383,17 @@ def _acting_roles() -> set[str]:
 
 
 def my_assignments(actor, dispatch: Dispatch) -> list[DispatchAssignment]:
-    """The assignments of this dispatch held by the actor's own units."""
+    """The assignments of this dispatch held by the actor's own units, and the open parts
+    below referred to them after a deadline passed (which they may close for the level below)."""
     org_ids = [m.org_id for m in getattr(actor, "memberships", []) if m.role in _acting_roles()]
     if not org_ids:
         return []
     return list(db.session.scalars(
         select(DispatchAssignment)
-        .where(DispatchAssignment.dispatch_id == dispatch.id, DispatchAssignment.org_id.in_(org_ids))
+        .where(DispatchAssignment.dispatch_id == dispatch.id,
+               or_(DispatchAssignment.org_id.in_(org_ids),
+                   and_(DispatchAssignment.responsible_org_id.in_(org_ids),
+                        DispatchAssignment.state.in_(OPEN_STATES))))
         .order_by(DispatchAssignment.path)
     ))
 
@@ -446,6 +450,13 @@ def progress(actor, dispatch: Dispatch, now: datetime | None = None) -> list[Bra
     for branch in branches.values():
         branch.children.sort(key=lambda b: b.assignment.org.code)
     return sorted(roots, key=lambda b: b.assignment.path)
+
+
+def walk(branches: list[Branch]):
+    """Every branch of a progress tree, parents before children."""
+    for branch in branches:
+        yield branch
+        yield from walk(branch.children)
 
 
 def _leaf(row: DispatchAssignment, households: int, now: datetime) -> Branch:

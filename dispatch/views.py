@@ -139,12 +139,18 @@ def _my_part(dispatch: Dispatch, assignment: DispatchAssignment) -> MyPart:
 def _render(dispatch: Dispatch, status: int = 200):
     now = utcnow()
     tree = services.progress(current_user, dispatch, now)
+    mine = [_my_part(dispatch, a) for a in services.my_assignments(current_user, dispatch)]
+    shown = {part.assignment.id for part in mine}
     return render_template(
         "dispatch/dispatch.html",
         dispatch=dispatch,
         tree=tree,
+        my_org_ids={m.org_id for m in current_user.memberships},
+        # Open parts below the viewer's own that the viewer may close for their level.
+        closable={b.assignment.id for b in services.walk(tree) if b.assignment.is_open
+                  and b.assignment.id not in shown and WORKFLOW.allowed(b.assignment, current_user, "close_for")},
         units=services.consent_by_unit(current_user, dispatch),
-        mine=[_my_part(dispatch, a) for a in services.my_assignments(current_user, dispatch)],
+        mine=mine,
         states=WORKFLOW.states,
         now=now,
     ), status

@@ -206,6 +206,9 @@ def issue_detail(issue: RenovationIssue, actor, now: datetime) -> dict[str, Any]
         "public_label": str(state.public_label or state.label),
         "public_note": issue.public_note,
         "place": {**_place_of(issue), "label": issue.place_label},
+        "location": issue.location or "",
+        "point": ({"latitude": float(issue.latitude), "longitude": float(issue.longitude)}
+                  if issue.latitude is not None else None),
         "raised_by": {"id": issue.raised_by_id, "name": issue.raised_by.name},
         "state_entered_at": iso_utc(issue.state_entered_at),
         "progress": issue.progress,
@@ -259,11 +262,18 @@ def create_issue() -> tuple[Response, int, dict[str, str]]:
     actor = require_login()
     body = json_object()
     errors: dict[str, str] = {}
-    text = _text_fields(body, ("title", "description", "category", "subcategory"), errors)
+    text = _text_fields(body, ("title", "description", "category", "subcategory", "location"), errors)
     kind, ident = _place(body, errors)
+    point = body.get("point")
+    if point is not None and not (isinstance(point, dict) and all(
+            isinstance(point.get(k), (int, float)) and not isinstance(point.get(k), bool)
+            for k in ("latitude", "longitude"))):
+        errors["point"] = _("Give the map point as {\"latitude\": ..., \"longitude\": ...}.")
     if errors:
         raise invalid(errors)
-    issue = services.raise_issue(actor, place_kind=kind, place_id=ident, **text)
+    point = point or {}
+    spot = services.Spot.parse(text.pop("location"), point.get("latitude"), point.get("longitude"))
+    issue = services.raise_issue(actor, place_kind=kind, place_id=ident, spot=spot, **text)
     location = url_for("api.get_issue", issue_id=issue.id)
     return jsonify(issue_detail(issue, actor, utcnow())), 201, {"Location": location}
 

@@ -113,6 +113,8 @@ def _schemas(levels: tuple[str, ...], place_kinds: tuple[str, ...]) -> dict[str,
                                                                    "name": {"type": "string"}}},
                     "state_entered_at": TIME,
                     "progress": {"type": "integer"},
+                    "location": {"type": "string"},
+                    "point": {"oneOf": [POINT, {"type": "null"}]},
                     "satisfaction": {"type": ["integer", "null"]},
                     "plan_id": {"type": ["integer", "null"]},
                     "merged_into_id": {"type": ["integer", "null"]},
@@ -148,6 +150,8 @@ def _schemas(levels: tuple[str, ...], place_kinds: tuple[str, ...]) -> dict[str,
             "place": {"type": "object", "required": ["kind", "id"],
                       "properties": {"kind": {"type": "string", "enum": list(place_kinds)},
                                      "id": {"type": "integer"}}},
+            "location": {"type": "string", "maxLength": 200, "description": "the exact spot in words"},
+            "point": POINT,
         },
     }
     transition_request = {
@@ -196,6 +200,9 @@ def _query(name: str, description: str, value_schema: dict) -> dict[str, Any]:
     return {"name": name, "in": "query", "required": False, "description": description, "schema": value_schema}
 
 
+POINT = {"type": "object", "required": ["latitude", "longitude"], "description": "a map point (WGS 84)",
+         "properties": {"latitude": {"type": "number", "minimum": -90, "maximum": 90},
+                        "longitude": {"type": "number", "minimum": -180, "maximum": 180}}}
 ISSUE_ID = {"name": "issue_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 
 

@@ -28,7 +28,7 @@ TASKS = [
     ("小区外墙保温改造", "basic", "walls", "按街道改造计划，对1-6号楼外墙进行保温改造。",
      [("community", "start_consultation"), ("community", "skip_vote", {"reason": "属于基础类改造，不涉及业主共同决定事项。"}),
       ("community", "notice_period_passed"), ("community", "start_construction"),
-      ("builder", "report_progress", {"progress": "60"})]),
+      ("builder", "report_progress", {"progress": "60", "reason": "1-4号楼外墙保温层已完成，5-6号楼正在施工。"})]),
 ]
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Optional
 
 from flask_babel import gettext as _
@@ -11,25 +12,34 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Numeric,
     String,
     Text,
     UniqueConstraint,
     bindparam,
+    or_,
     select,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from core import storage
 from core.db import utcnow
 from core.extensions import db
 from core.types import PathColumnType
-from orgs.models import Building, Estate, Household, LiaisonHousehold, OrgNode, Person, StairwellUnit, node_at_level
+from orgs.models import (
+    Building, Estate, Household, LiaisonHousehold, OrgNode, Person, StairwellUnit, estate_reaches, node_at_level,
+)
 from workflow import audit
 from workflow.engine import WorkflowSubject
 
 # Built once: SQLAlchemy reuses its compiled form.
 _LIAISON_ORG = select(LiaisonHousehold.org_id).where(
     LiaisonHousehold.household_id == bindparam("household_id")).limit(1)
+
+
+# The states in which the households an item concerns are asked whether they are satisfied.
+RATING_STATES = ("resolved", "long_term_management", "closed")
 
 
 class EstatePlan(db.Model):
@@ -87,6 +97,10 @@ class RenovationIssue(WorkflowSubject, db.Model):
     resume_state: Mapped[Optional[str]] = mapped_column(String(60))
     # What residents read about the outcome (reason for rejection, resolution...).
     public_note: Mapped[str] = mapped_column(Text, default="")
+    # Where exactly, in words ("3号楼北侧自行车棚") and as the phone's map point (WGS 84).
+    location: Mapped[Optional[str]] = mapped_column(String(200))
+    latitude: Mapped[Optional[Decimal]] = mapped_column(Numeric(9, 6))
+    longitude: Mapped[Optional[Decimal]] = mapped_column(Numeric(9, 6))
     progress: Mapped[int] = mapped_column(Integer, default=0)
     open: Mapped[bool] = mapped_column(default=True)
     satisfaction: Mapped[Optional[int]] = mapped_column(Integer)
@@ -107,13 +121,25 @@ class RenovationIssue(WorkflowSubject, db.Model):
     @property
     def place_label(self) -> str:
         if self.household is not None:
-            return self.household.label
-        parts = [self.estate.name]
-        if self.building is not None:
-            parts.append(self.building.number)
-        if self.unit is not None:
-            parts.append(self.unit.number)
-        return " ".join(parts)
+            label = self.household.label
+        else:
+            parts = [self.estate.name]
+            if self.building is not None:
+                parts.append(self.building.number)
+            if self.unit is not None:
+                parts.append(self.unit.number)
+            label = " ".join(parts)
+        return f"{label} · {self.location}" if self.location else label
+
+    @property
+    def estate_wide(self) -> bool:
+        """About the whole estate (its place is the estate, not a building in it)."""
+        return self.building_id is None
+
+    def reaches(self, org_path: str) -> bool:
+        """An estate-wide issue is within reach of the grids and building groups that hold
+        part of the estate: they work on it although its path is their community's."""
+        return self.building_id is None and estate_reaches(self.estate_id, org_path)
 
     def is_personal_to(self, person) -> bool:
         """The resident who raised it, the owners/residents of its household, and the
@@ -121,7 +147,8 @@ class RenovationIssue(WorkflowSubject, db.Model):
         if self.raised_by_id == person.id:
             return True
         if self.household_id is None:
-            return False
+            # About a shared place: once it is to be rated, every household there is asked.
+            return self.state in RATING_STATES and lives_in_place(self, person)
         if self.household_id in person.household_ids:
             return True
         member_orgs = [m.org_id for m in person.memberships if m.role == "member_household"]
@@ -167,6 +194,72 @@ class IssuePhoto(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     issue: Mapped[RenovationIssue] = relationship(back_populates="photos")
+
+
+class SatisfactionResponse(db.Model):
+    """One household's answer to "are you satisfied?" once an item is resolved or accepted
+    (回访): given online by someone living there, or collected on paper or at the door by
+    their member household or grid worker. A household answers once each time the item
+    comes to be rated; the raiser without a household in the place answers for themself."""
+
+    __tablename__ = "satisfaction_response"
+    __table_args__ = (
+        CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),
+        CheckConstraint("channel IN ('online', 'paper', 'door_to_door')", name="channel_known"),
+        Index("ix_satisfaction_response_issue_household", "issue_id", "household_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("renovation_issue.id"))
+    household_id: Mapped[Optional[int]] = mapped_column(ForeignKey("household.id"))
+    # Who answered online, or who entered the answer collected on paper / at the door.
+    respondent_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    channel: Mapped[str] = mapped_column(String(20), default="online")
+    rating: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    # The state the item was in when rated (resolved, long_term_management or closed).
+    state: Mapped[str] = mapped_column(String(60))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+    household: Mapped[Optional[Household]] = relationship()
+    respondent: Mapped[Person] = relationship()
+
+
+def place_filter(issue: RenovationIssue):
+    """SQL condition on Household: the households the item concerns (its own household, or
+    every household of its unit, building or estate)."""
+    if issue.household_id is not None:
+        return Household.id == issue.household_id
+    if issue.unit_id is not None:
+        return Household.unit_id == issue.unit_id
+    if issue.building_id is not None:
+        return Household.unit_id.in_(select(StairwellUnit.id).where(StairwellUnit.building_id == issue.building_id))
+    return Household.estate_id == issue.estate_id
+
+
+def lives_in_place(issue: RenovationIssue, person) -> bool:
+    """Does the person live in a household the item concerns, or (a member household) look
+    after one?"""
+    ids = set(person.household_ids)
+    member_orgs = [m.org_id for m in person.memberships if m.role == "member_household"]
+    conditions = [Household.id.in_(ids)] if ids else []
+    if member_orgs:
+        conditions.append(Household.id.in_(
+            select(LiaisonHousehold.household_id).where(LiaisonHousehold.org_id.in_(member_orgs))))
+    if not conditions:
+        return False
+    found = db.session.scalar(select(Household.id).where(place_filter(issue), or_(*conditions)).limit(1))
+    return found is not None
+
+
+def store_photos(issue: RenovationIssue, actor, photos) -> None:
+    """Keep validated photos (core.photos.Photo) with the issue, by content address."""
+    for photo in photos:
+        db.session.add(IssuePhoto(
+            issue=issue, filename=(photo.filename or "photo").strip()[:200] or "photo",
+            content_type=photo.content_type, sha256=storage.put(photo.data), size=len(photo.data),
+            uploaded_by_id=actor.id,
+        ))
 
 
 def plan_for(estate: Estate, year: int | None = None) -> EstatePlan:

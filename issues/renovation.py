@@ -14,13 +14,15 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from core.errors import ValidationError
+from core.photos import validate as validate_photos
 from core.extensions import db
 from orgs import roles as R
 from orgs.permissions import register
 from workflow.diagram import Drawing
 from workflow.engine import Condition, State, Transition, Workflow
 from issues import procedure_hooks as procedures
-from issues.models import RenovationIssue, plan_for
+from issues import satisfaction
+from issues.models import RenovationIssue, plan_for, store_photos
 
 # --- actions (who may do what, scoped to the org subtree or to their own items) ---
 
@@ -28,11 +30,12 @@ STAFF_VIEW = (
     R.STREET_OFFICER, R.COMMUNITY_OFFICER, R.GRID_WORKER, R.BUILDING_GROUP_LEADER,
     R.OWNERS_COMMITTEE, R.PROPERTY_COMPANY, R.CONSTRUCTION_COMPANY, R.SUPERVISION_COMPANY,
 )
-register("issue.view", subtree=STAFF_VIEW, own=(R.RESIDENT, R.MEMBER_HOUSEHOLD))
+register("issue.view", subtree=STAFF_VIEW, own=(R.RESIDENT, R.MEMBER_HOUSEHOLD), reach=True)
 register(
     "issue.raise",
     subtree=(R.STREET_OFFICER, R.COMMUNITY_OFFICER, R.GRID_WORKER, R.BUILDING_GROUP_LEADER),
     own=(R.RESIDENT, R.MEMBER_HOUSEHOLD),
+    reach=True,
 )
 register("issue.launch", subtree=(R.STREET_OFFICER, R.COMMUNITY_OFFICER))
 register("issue.act_member", own=(R.MEMBER_HOUSEHOLD,))
@@ -47,9 +50,13 @@ register(
     "issue.dispute_raise",
     subtree=(R.STREET_OFFICER, R.COMMUNITY_OFFICER, R.GRID_WORKER, R.BUILDING_GROUP_LEADER, R.OWNERS_COMMITTEE),
     own=(R.RESIDENT, R.MEMBER_HOUSEHOLD),
+    reach=True,
 )
 register("issue.dispute", subtree=(R.COMMUNITY_OFFICER, R.STREET_OFFICER, R.GRID_WORKER))
 register("issue.rate", own=(R.RESIDENT,))
+# Entering a household's answer collected on paper or at the door (satisfaction.py checks
+# the household itself: the member household's own neighbours, the grid's households).
+register("issue.rate_enter", subtree=(R.GRID_WORKER, R.BUILDING_GROUP_LEADER), own=(R.MEMBER_HOUSEHOLD,), reach=True)
 register("issue.close", subtree=(R.COMMUNITY_OFFICER, R.STREET_OFFICER))
 
 # --- states ------------------------------------------------------------------------
@@ -138,14 +145,27 @@ def _include_in_plan(issue, ctx) -> None:
 
 
 def _record_progress(issue, ctx) -> None:
+    """A progress report says what was done (a note or photos of the site) and never goes
+    backwards: residents follow the figure."""
     try:
         progress = int(ctx.data.get("progress"))
     except (TypeError, ValueError):
         progress = -1
     if not 0 <= progress <= 100:
         raise ValidationError(_("Progress must be a whole number from 0 to 100."), fields={"progress": _("Invalid number.")})
+    if progress < issue.progress:
+        raise ValidationError(_("Progress cannot go backwards: it is %(current)d%% now.", current=issue.progress),
+                              fields={"progress": _("Less than the progress already reported.")})
+    photos = list(ctx.data.get("photos") or [])
+    validate_photos(photos)
+    if not ctx.reason and not photos:
+        raise ValidationError(_("Say what was done, or add photos of the work."),
+                              fields={"reason": _("Add a note or a photo.")})
+    store_photos(issue, ctx.actor, photos)
     issue.progress = progress
     ctx.payload["progress"] = progress
+    if photos:
+        ctx.payload["photos"] = len(photos)
 
 
 def _finish(issue, ctx) -> None:
@@ -163,22 +183,24 @@ def _mark_closed(issue, ctx) -> None:
     issue.open = False
 
 
-def _rate(issue, ctx) -> None:
-    try:
-        score = int(ctx.data.get("satisfaction"))
-    except (TypeError, ValueError):
-        score = 0
-    if not 1 <= score <= 5:
-        raise ValidationError(
-            _("Choose a satisfaction score from 1 to 5."), fields={"satisfaction": _("Invalid number.")}
-        )
-    issue.satisfaction = score
-    issue.satisfaction_comment = (ctx.data.get("comment") or "").strip()[:2000]
-    ctx.payload["satisfaction"] = score
+def _remember_resolving_level(issue, ctx) -> None:
+    """Where a "not satisfied" answer sends the item back to (kept in resume_state, which
+    only disputes use otherwise, and they are never raised from "resolved")."""
+    issue.resume_state = ctx.from_state
 
 
 def _resume_is(state_name: str) -> Condition:
     return Condition(lambda issue, ctx: issue.resume_state == state_name, _l("The dispute returns elsewhere."))
+
+
+def _resolved_at(state_name: str) -> Condition:
+    """The item was resolved at this level (items resolved before the level was recorded
+    go back to the community)."""
+    known = {name for name, *_ in REVIEW_LEVELS}
+    return Condition(
+        lambda issue, ctx: issue.resume_state == state_name
+        or (state_name == "review_community" and issue.resume_state not in known),
+        _l("The item was resolved at another level."))
 
 
 # --- transitions -------------------------------------------------------------------
@@ -194,7 +216,7 @@ def _review_transitions() -> list[Transition]:
             result.append(Transition("return_down", (name,), REVIEW_LEVELS[index - 1][0], action,
                                      _l("Send back down"), reason=True))
         result.append(Transition("resolve", (name,), "resolved", action, _l("Resolve at this level"),
-                                 reason=True, after=(_note_public_reason,)))
+                                 reason=True, before=(_remember_resolving_level,), after=(_note_public_reason,)))
         if index > 0:
             result.append(Transition("merge", (name,), "merged", action, _l("Merge into a duplicate"),
                                      fields=("merge_into",), before=(_merge,), after=(_mark_closed,)))
@@ -232,11 +254,30 @@ def _dispute_transitions() -> list[Transition]:
 
 
 def _rating_transitions() -> list[Transition]:
-    return [
-        Transition("rate", (state,), state, "issue.rate", _l("Rate your satisfaction"),
-                   fields=("satisfaction",), after=(_rate,))
-        for state in ("resolved", "long_term_management", "closed")
-    ]
+    """A household's answer (`rate` online, `record_rating` entered by staff): it stays in
+    the state, unless "not satisfied" with a reason sends the item back - from "resolved"
+    to the level that resolved it, after acceptance to rectification (satisfaction.py)."""
+    result = []
+    for trigger, permission, label in (
+        ("rate", "issue.rate", _l("Rate your satisfaction")),
+        ("record_rating", "issue.rate_enter", _l("Enter a household's answer (paper or visit)")),
+    ):
+        result += [
+            Transition(trigger, (state,), state, permission, label, fields=("satisfaction",),
+                       conditions=(satisfaction.NOT_RATED_LOW,) if state != "closed" else (),
+                       before=(satisfaction.record,))
+            for state in satisfaction.RATING_STATES
+        ]
+        result += [
+            Transition(trigger, ("resolved",), name, permission, label, fields=("satisfaction",),
+                       conditions=(satisfaction.RATED_LOW, _resolved_at(name)),
+                       before=(satisfaction.record,), after=(_clear_resume_state,))
+            for name, *_ in REVIEW_LEVELS
+        ]
+        result.append(Transition(trigger, ("long_term_management",), "rectification", permission, label,
+                                 fields=("satisfaction",), conditions=(satisfaction.RATED_LOW,),
+                                 before=(satisfaction.record,)))
+    return result
 
 
 TRANSITIONS = [
@@ -270,8 +311,12 @@ TRANSITIONS = [
                _l("Require rectification"), reason=True, system=True),
     Transition("request_reinspection", ("rectification",), "acceptance", "issue.report_progress",
                _l("Rectified: request re-inspection"), style="primary"),
+    # A household is not satisfied (the standing rating is low): close only with a reason.
+    Transition("close", ("resolved", "long_term_management"), "closed", "issue.close",
+               _l("Close despite the low rating"), reason=True, conditions=(satisfaction.STANDING_LOW,),
+               after=(_note_public_reason, _mark_closed)),
     Transition("close", ("resolved", "long_term_management"), "closed", "issue.close", _l("Close"),
-               after=(_mark_closed,)),
+               conditions=(satisfaction.NOT_STANDING_LOW,), after=(_mark_closed,)),
     *_dispute_transitions(),
     *_rating_transitions(),
 ]
@@ -281,11 +326,12 @@ EVENT_LABELS = {
     "create": _l("Raised"),
     "launch": _l("Launched from above"),
     "overdue_escalation": _l("Referred up after the deadline passed"),
+    "add_photos": _l("Photos added"),
 }
 
 WORKFLOW = Workflow("renovation_issue", STATES, TRANSITIONS, initial="review_household", event_labels=EVENT_LABELS)
 RenovationIssue.workflow = WORKFLOW
-DRAWING = Drawing(WORKFLOW, hidden=frozenset({"rate"}))
+DRAWING = Drawing(WORKFLOW, hidden=frozenset({"rate", "record_rating"}))
 
 
 def initial_state_for(issue) -> str:

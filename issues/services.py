@@ -6,25 +6,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from core import storage
 from core.photos import Photo
 from core.photos import validate as validate_photos
 from core.db import lock, utcnow, write_transaction
-from core.errors import InvalidTransition, NotFound, StaleVersion, ValidationError
+from core.errors import InvalidTransition, NotFound, NotPermitted, StaleVersion, ValidationError
 from core.extensions import db
 from core.types import under_path
 from orgs import permissions
-from orgs.models import Building, Estate, Household, LiaisonHousehold, OrgNode, StairwellUnit
+from orgs.models import Building, Estate, Household, LiaisonHousehold, OrgNode, StairwellUnit, estates_reached
 from rules import categories
 from rules.policy import current_policy
 from workflow import audit, deadlines, engine
 from workflow.sweep import overdue_loop
-from issues.models import IssuePhoto, RenovationIssue, plan_for
+from issues import satisfaction
+from issues.models import IssuePhoto, RenovationIssue, plan_for, store_photos
 from issues.renovation import WORKFLOW, initial_state_for
 
 # --- places --------------------------------------------------------------------
@@ -65,6 +67,44 @@ def _validate_issue_fields(title: str, category: str, subcategory: str) -> None:
         raise ValidationError(_("Some information is missing or invalid."), fields=errors)
 
 
+@dataclass(frozen=True)
+class Spot:
+    """Where exactly: words, and the phone's map point (both coordinates or neither)."""
+
+    location: str = ""
+    latitude: Decimal | None = None
+    longitude: Decimal | None = None
+
+    @classmethod
+    def parse(cls, location=None, latitude=None, longitude=None) -> "Spot":
+        errors = {}
+        text = _clean_text(location, 200)
+        if "\x00" in text:
+            errors["location"] = _("Invalid text.")
+        raw = [(str(v).strip() if v is not None else "") for v in (latitude, longitude)]
+        if any(raw) and not all(raw):
+            errors["latitude"] = _("Give both coordinates of the map point, or neither.")
+            return cls._refuse(errors)
+        coords: list[Decimal | None] = [None, None]
+        if all(raw):
+            for index, (name, value, limit) in enumerate((("latitude", raw[0], 90), ("longitude", raw[1], 180))):
+                try:
+                    number = Decimal(value)
+                except ArithmeticError:
+                    number = None
+                if number is None or not number.is_finite() or abs(number) > limit:
+                    errors[name] = _("Not a valid map coordinate.")
+                else:
+                    coords[index] = number.quantize(Decimal("0.000001"))
+        if errors:
+            return cls._refuse(errors)
+        return cls(text, coords[0], coords[1])
+
+    @staticmethod
+    def _refuse(errors: dict) -> "Spot":
+        raise ValidationError(_("Some information is missing or invalid."), fields=errors)
+
+
 def _recording_member_org(actor, household: Household | None) -> int | None:
     """A member household recording a neighbour's demand answers for it first."""
     if household is None:
@@ -76,10 +116,12 @@ def _recording_member_org(actor, household: Household | None) -> int | None:
 
 
 def raise_issue(actor, *, title: str, description: str, category: str, subcategory: str,
-                place_kind: str, place_id, photos: list[Photo] | None = None) -> RenovationIssue:
-    """A resident, member household or grid worker raises a demand (问需于民)."""
+                place_kind: str, place_id, photos: list[Photo] | None = None, spot: Spot | None = None) -> RenovationIssue:
+    """A resident, member household or grid worker raises a demand (问需于民): about a
+    household, or a unit, building or public area of the estate, with the exact spot."""
     title = _clean_text(title, 200)
     _validate_issue_fields(title, category, subcategory)
+    spot = spot or Spot()
     photos = photos or []
     validate_photos(photos)
     with write_transaction():
@@ -98,6 +140,7 @@ def raise_issue(actor, *, title: str, description: str, category: str, subcatego
             raised_by_id=actor.id,
             recorded_by_org_id=_recording_member_org(actor, household),
             path=place.path,
+            location=spot.location or None, latitude=spot.latitude, longitude=spot.longitude,
         )
         engine.start(issue, actor, state=initial_state_for(issue), payload={"photos": len(photos)})
         _store_photos(issue, actor, photos)
@@ -105,9 +148,10 @@ def raise_issue(actor, *, title: str, description: str, category: str, subcatego
 
 
 def launch_task(actor, *, title: str, description: str, category: str, subcategory: str,
-                place_kind: str, place_id) -> RenovationIssue:
+                place_kind: str, place_id, spot: Spot | None = None) -> RenovationIssue:
     """The street or community launches an item of the estate's plan from above."""
     title = _clean_text(title, 200)
+    spot = spot or Spot()
     _validate_issue_fields(title, category, subcategory)
     with write_transaction():
         estate, building, unit, household, place = resolve_place(place_kind, place_id)
@@ -116,18 +160,38 @@ def launch_task(actor, *, title: str, description: str, category: str, subcatego
             title=title, description=_clean_text(description, 5000), category=category, subcategory=subcategory,
             direction="task", estate=estate, building=building, unit=unit, household=household,
             raised_by_id=actor.id, path=place.path, plan=plan_for(estate),
+            location=spot.location or None, latitude=spot.latitude, longitude=spot.longitude,
         )
         engine.start(issue, actor, state="planned", trigger="launch", payload={"plan_id": issue.plan.id})
     return issue
 
 
+def add_photos(actor, issue_id: int, photos: list[Photo]) -> RenovationIssue:
+    """Add photos to an open issue after it was raised (a returned demand needs a picture):
+    the person who raised it, or staff working on it. Audited in the issue's chain."""
+    validate_photos(photos)
+    if not photos:
+        raise ValidationError(_("Choose at least one photo."), fields={"photos": _("This field is required.")})
+    with write_transaction():
+        issue = lock(RenovationIssue, issue_id)
+        if issue is None or not permissions.can(actor, "issue.view", issue):
+            raise NotFound(_("Not found."))
+        if not may_add_photos(actor, issue):
+            raise NotPermitted(_("Only the person who raised the issue or the staff working on it may add photos."))
+        validate_photos(photos, already=len(issue.photos))
+        _store_photos(issue, actor, photos)
+        audit.append(issue, actor_id=actor.id, actor_name=actor.name, org_id=None, role=None, trigger="add_photos",
+                     from_state=issue.state, to_state=issue.state, payload={"photos": len(photos)})
+        issue.version += 1
+    return issue
+
+
+def may_add_photos(actor, issue: RenovationIssue) -> bool:
+    return issue.open and (issue.raised_by_id == actor.id or permissions.is_staff(actor))
+
+
 def _store_photos(issue: RenovationIssue, actor, photos: list[Photo]) -> None:
-    for photo in photos:
-        digest = storage.put(photo.data)
-        db.session.add(IssuePhoto(
-            issue=issue, filename=_clean_text(photo.filename, 200) or "photo", content_type=photo.content_type,
-            sha256=digest, size=len(photo.data), uploaded_by_id=actor.id,
-        ))
+    store_photos(issue, actor, photos)
 
 
 # --- reading ---------------------------------------------------------------------
@@ -145,6 +209,11 @@ def visible_filter(actor):
     """Issues the actor may see: their subtree, plus their own (raised by them, about
     their household, or about a neighbour household they look after)."""
     conditions = [permissions.jurisdiction_filter(actor, RenovationIssue.path, "issue.view")]
+    paths = permissions.subtree_paths(actor, "issue.view")
+    if paths and "/" not in paths:
+        # Estate-wide issues of estates the actor holds part of (see RenovationIssue.reaches).
+        conditions.append(and_(RenovationIssue.building_id.is_(None),
+                               RenovationIssue.estate_id.in_(estates_reached(paths))))
     own = [RenovationIssue.raised_by_id == actor.id]
     household_ids = set(actor.household_ids)
     member_orgs = [m.org_id for m in actor.memberships if m.role == "member_household"]
@@ -155,6 +224,9 @@ def visible_filter(actor):
         own.append(RenovationIssue.recorded_by_org_id.in_(member_orgs))
     if household_ids:
         own.append(RenovationIssue.household_id.in_(household_ids))
+    shared = satisfaction.shared_place_filter(actor)
+    if shared is not None:
+        own.append(shared)
     conditions.append(or_(*own))
     return or_(*conditions)
 

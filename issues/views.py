@@ -12,14 +12,15 @@ from sqlalchemy import select
 from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from core.errors import DomainError
+from core.errors import DomainError, NotFound
 from core.photos import from_files as photos_from
 from core.web import flash_error
 from core.extensions import db
 from orgs import permissions
 from orgs.models import Building, Estate, Household, LiaisonHousehold
 from orgs.roles import LEVEL_LABELS, RESIDENT
-from issues import services
+from issues import satisfaction, services
+from issues.models import RATING_STATES
 from rules import categories
 from workflow import timeline
 from issues.renovation import DRAWING, WORKFLOW
@@ -31,9 +32,14 @@ bp = Blueprint("issues", __name__)
 class RaiseForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Length(max=5000)])
-    category = SelectField(_l("Category"), choices=[], validators=[DataRequired()])
-    subcategory = SelectField(_l("Sub-category"), choices=[], validators=[DataRequired()])
+    # The category follows from the sub-category (grouped by category in one list); a form
+    # that still sends both is checked for agreement by the service.
+    category = SelectField(_l("Category"), choices=[], validators=[Optional()])
+    subcategory = SelectField(_l("What kind of work"), choices=[], validators=[DataRequired()])
     place = SelectField(_l("Where"), choices=[], validators=[DataRequired()])
+    location = StringField(_l("Exact spot (optional)"), validators=[Optional(), Length(max=200)])
+    latitude = HiddenField(validators=[Optional(), Length(max=20)])
+    longitude = HiddenField(validators=[Optional(), Length(max=20)])
     mode = SelectField(_l("Kind"), choices=[], default="demand")
     photos = MultipleFileField(_l("Photos (JPEG, PNG or WebP, at most 6)"))
 
@@ -48,6 +54,9 @@ class TransitionForm(FlaskForm):
     judgment_ref = StringField(_l("Judgment number"), validators=[Optional(), Length(max=120)])
     satisfaction = SelectField(_l("Satisfaction"), choices=[], validators=[Optional()])
     comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=2000)])
+    photos = MultipleFileField()
+    household_id = StringField(validators=[Optional(), Length(max=20)])
+    channel = StringField(validators=[Optional(), Length(max=20)])
 
 
 def _is_resident_only(person) -> bool:
@@ -67,6 +76,19 @@ def place_choices(person) -> list[tuple[str, str]]:
         ))
     for household in sorted(households, key=lambda h: (h.estate_id, h.path, h.sort_key, h.id)):
         choices.append((f"household:{household.id}", household.label))
+    # The shared places of the person's own households: their stairwell, building, estate.
+    shared: list[tuple[str, str]] = []
+    for link in person.household_links:
+        unit = link.household.unit
+        building = unit.building
+        for choice in ((f"unit:{unit.id}", _("%(building)s %(unit)s (stairwell, shared parts)",
+                                             building=f"{building.estate.name} {building.number}", unit=unit.number)),
+                       (f"building:{building.id}", _("%(building)s (whole building)",
+                                                     building=f"{building.estate.name} {building.number}")),
+                       (f"estate:{building.estate_id}", _("%(estate)s (public areas)", estate=building.estate.name))):
+            if choice not in shared:
+                shared.append(choice)
+    choices.extend(shared)
     condition = permissions.jurisdiction_filter(person, Estate.path, "issue.raise")
     for estate in db.session.scalars(select(Estate).where(condition).order_by(Estate.code).limit(200)):
         choices.append((f"estate:{estate.id}", _("%(estate)s (whole estate)", estate=estate.name)))
@@ -79,7 +101,12 @@ def place_choices(person) -> list[tuple[str, str]]:
     return choices
 
 
-def _fill_raise_form(form: RaiseForm) -> None:
+def _title_from(description: str, limit: int = 30) -> str:
+    first = description.strip().splitlines()[0].strip()
+    return first if len(first) <= limit else first[:limit - 1] + "…"
+
+
+def fill_raise_form(form: RaiseForm) -> None:
     form.category.choices = [(code, str(label)) for code, label in categories.CATEGORIES.items()]
     form.subcategory.choices = {
         str(label): [(sub.code, str(sub.label)) for sub in current_policy().subcategories_of(cat)]
@@ -123,18 +150,23 @@ def worklist():
 @login_required
 def raise_issue():
     form = RaiseForm()
-    _fill_raise_form(form)
+    fill_raise_form(form)
     if not form.place.choices:
         abort(404)
     status = 200
     if request.method == "POST":
+        if not (form.title.data or "").strip() and (form.description.data or "").strip():
+            # The home page's one-tap report sends no title: the first words serve.
+            form.title.data = _title_from(form.description.data)
         if form.validate_on_submit():
             kind, _sep, ident = form.place.data.partition(":")
             fields = dict(
-                title=form.title.data, description=form.description.data, category=form.category.data,
+                title=form.title.data, description=form.description.data,
+                category=form.category.data or current_policy().category_of(form.subcategory.data),
                 subcategory=form.subcategory.data, place_kind=kind, place_id=ident,
             )
             try:
+                fields["spot"] = services.Spot.parse(form.location.data, form.latitude.data, form.longitude.data)
                 if form.mode.data == "task":
                     issue = services.launch_task(current_user, **fields)
                 else:
@@ -158,12 +190,20 @@ def _render_issue(issue, form: TransitionForm | None = None, status: int = 200):
     form = form or TransitionForm()
     form.satisfaction.choices = [(str(n), str(n)) for n in range(5, 0, -1)]
     state = WORKFLOW.state(issue.state)
+    actions = WORKFLOW.available(issue, current_user)
+    staff = permissions.is_staff(current_user)
     return render_template(
         "issues/issue.html",
+        survey=satisfaction.summary(issue) if staff and issue.state in RATING_STATES else None,
+        responses=satisfaction.responses(issue) if staff else [],
+        rating_households=(satisfaction.households_to_enter(current_user, issue)
+                           if any(t.trigger == "record_rating" for t in actions) else []),
+        channel_labels=satisfaction.CHANNEL_LABELS,
+        may_add_photos=services.may_add_photos(current_user, issue),
         issue=issue,
         state=state,
         level_label=LEVEL_LABELS.get(state.level) if state.level else None,
-        actions=WORKFLOW.available(issue, current_user),
+        actions=actions,
         timeline=timeline.rows(issue),
         form=form,
         overdue=services.is_overdue(issue),
@@ -190,9 +230,12 @@ def transition(issue_id: int):
         return _render_issue(issue, form, 422)
     data = {
         name: getattr(form, name).data
-        for name in ("reason", "progress", "merge_into", "agreement_ref", "judgment_ref", "satisfaction", "comment")
+        for name in ("reason", "progress", "merge_into", "agreement_ref", "judgment_ref", "satisfaction", "comment",
+                     "household_id", "channel")
         if getattr(form, name).data not in (None, "")
     }
+    if form.trigger.data == "report_progress":
+        data["photos"] = photos_from(form.photos.data)
     try:
         services.fire_issue(current_user, issue_id, form.trigger.data, form.version.data, **data)
     except DomainError as err:
@@ -200,6 +243,25 @@ def transition(issue_id: int):
         flash_error(err)
         return _render_issue(services.get_issue(current_user, issue_id), form, err.status)
     flash(_("Done: %(action)s.", action=WORKFLOW.transition_label(form.trigger.data)), "info")
+    return redirect(url_for("issues.issue_page", issue_id=issue_id))
+
+
+@bp.route("/issues/<int:issue_id>/photos", methods=["POST"])
+@login_required
+def add_photos(issue_id: int):
+    form = FlaskForm()
+    if not form.validate_on_submit():
+        flash(_("Some information is missing or invalid."), "error")
+        return _render_issue(services.get_issue(current_user, issue_id), status=400)
+    try:
+        services.add_photos(current_user, issue_id, photos_from(request.files.getlist("photos")))
+    except DomainError as err:
+        if isinstance(err, NotFound):
+            raise
+        db.session.rollback()
+        flash_error(err)
+        return _render_issue(services.get_issue(current_user, issue_id), status=err.status)
+    flash(_("The photos have been added."), "info")
     return redirect(url_for("issues.issue_page", issue_id=issue_id))
 
 

@@ -22,6 +22,8 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     bindparam,
+    false,
+    or_,
     select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -29,7 +31,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from core.db import utcnow
 from core.extensions import db
-from core.types import PathColumnType
+from core.types import PathColumnType, under_path
 
 
 
@@ -103,6 +105,20 @@ _NODE_AT_LEVEL_ANSWERS = 200_000
 _UNKNOWN = object()
 
 
+def _lives_under(person, condition) -> bool:
+    """Does the person live in (or, as a member household, look after) a household meeting
+    `condition`? Residents raise issues about their unit, building and estate."""
+    ids = set(getattr(person, "household_ids", ()) or ())
+    member_orgs = [m.org_id for m in getattr(person, "memberships", ()) if m.role == "member_household"]
+    mine = [Household.id.in_(ids)] if ids else []
+    if member_orgs:
+        mine.append(Household.id.in_(
+            select(LiaisonHousehold.household_id).where(LiaisonHousehold.org_id.in_(member_orgs))))
+    if not mine:
+        return False
+    return db.session.scalar(select(Household.id).where(condition, or_(*mine)).limit(1)) is not None
+
+
 class Estate(db.Model):
     """A residential estate (小区), answered for by an org node (usually a community committee)."""
 
@@ -119,6 +135,10 @@ class Estate(db.Model):
     buildings: Mapped[list["Building"]] = relationship(
         back_populates="estate", order_by="Building.sort_key", cascade="all, delete-orphan"
     )
+
+    def is_personal_to(self, person) -> bool:
+        """The estate of the person's household: its public areas are theirs to report on."""
+        return _lives_under(person, Household.estate_id == self.id)
 
 
 class Building(db.Model):
@@ -139,6 +159,36 @@ class Building(db.Model):
         back_populates="building", order_by="StairwellUnit.sort_key", cascade="all, delete-orphan"
     )
 
+    def is_personal_to(self, person) -> bool:
+        return _lives_under(person, Household.unit_id.in_(
+            select(StairwellUnit.id).where(StairwellUnit.building_id == self.id)))
+
+
+def estate_reaches(estate_id: int, org_path: str) -> bool:
+    """Does the org node at `org_path` hold part of the estate: the estate itself or one of
+    its buildings lies in its subtree? (A grid holds some buildings of an estate that its
+    community answers for as a whole.)"""
+    high = org_path[:-1] + chr(ord(org_path[-1]) + 1)  # as core.types.under_path
+    found = db.session.execute(_ESTATE_REACHES, {"estate_id": estate_id, "low": org_path, "high": high}).first()
+    return found is not None
+
+
+_ESTATE_REACHES = select(Building.id).where(
+    Building.estate_id == bindparam("estate_id"),
+    Building.path >= bindparam("low"), Building.path < bindparam("high"),
+).limit(1)
+
+
+def estates_reached(paths: list[str]):
+    """SELECT of the ids of the estates that lie in, or have a building in, the subtrees at
+    `paths` (org node paths)."""
+    if not paths:
+        return select(Estate.id).where(false())
+    if "/" in paths:
+        return select(Estate.id)
+    return select(Building.estate_id).where(or_(*(under_path(Building.path, p) for p in paths))).union(
+        select(Estate.id).where(or_(*(under_path(Estate.path, p) for p in paths))))
+
 
 class StairwellUnit(db.Model):
     __tablename__ = "stairwell_unit"
@@ -154,6 +204,9 @@ class StairwellUnit(db.Model):
     households: Mapped[list["Household"]] = relationship(
         back_populates="unit", order_by="Household.sort_key", cascade="all, delete-orphan"
     )
+
+    def is_personal_to(self, person) -> bool:
+        return _lives_under(person, Household.unit_id == self.id)
 
 
 class Household(db.Model):

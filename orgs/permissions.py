@@ -35,17 +35,21 @@ class Scoped(Protocol):
 class Action:
     name: str
     grants: dict[str, str]  # role -> scope
+    # Subtree grants also reach objects spanning several subtrees (an estate-wide issue) from
+    # every node holding part of them: for reading and working on them, never for the
+    # estate's whole roster.
+    reach: bool = False
 
 
 _ACTIONS: dict[str, Action] = {}
 
 
-def register(name: str, subtree: Iterable[str] = (), own: Iterable[str] = ()) -> Action:
+def register(name: str, subtree: Iterable[str] = (), own: Iterable[str] = (), reach: bool = False) -> Action:
     """Declare an action. Admins may do everything in their subtree."""
     grants = {role: SUBTREE for role in subtree}
     grants.update({role: OWN for role in own})
     grants.setdefault(R.ADMIN, SUBTREE)
-    action = Action(name, grants)
+    action = Action(name, grants, reach)
     _ACTIONS[name] = action
     return action
 
@@ -77,6 +81,15 @@ def _under(path: str, prefix: str) -> bool:
     return path.startswith(prefix)
 
 
+def _reaches(obj, org_path: str) -> bool:
+    """An object spanning several subtrees (an issue about a whole estate, placed at the
+    estate's org node) is within reach of every node below it that holds part of it."""
+    if not org_path.startswith(obj.path):
+        return False
+    check = getattr(obj, "reaches", None)
+    return bool(check and check(org_path))
+
+
 def _personal(obj, person) -> bool:
     check = getattr(obj, "is_personal_to", None)
     return bool(check and check(person))
@@ -86,14 +99,16 @@ def can(person, name: str, obj: Scoped | None = None) -> bool:
     """May `person` perform action `name` on `obj` (or at all, when obj is None)?"""
     if person is None or not getattr(person, "is_authenticated", False):
         return False
-    grants = action(name).grants
+    declared = action(name)
+    grants = declared.grants
     for membership in person.memberships:
         scope = grants.get(membership.role)
         if scope is None:
             continue
         if obj is None:
             return True
-        if scope == SUBTREE and _under(obj.path, membership.org.path):
+        path = membership.org.path
+        if scope == SUBTREE and (_under(obj.path, path) or (declared.reach and _reaches(obj, path))):
             return True
         if scope == OWN and _personal(obj, person):
             return True
@@ -103,10 +118,12 @@ def can(person, name: str, obj: Scoped | None = None) -> bool:
 def granting_membership(person, name: str, obj: Scoped):
     """The membership through which `person` may perform `name` on `obj` (the most
     specific one: deepest org node first), or None."""
-    grants = action(name).grants
+    declared = action(name)
+    grants = declared.grants
     for membership in sorted(person.memberships, key=lambda m: -len(m.org.path)):
         scope = grants.get(membership.role)
-        if scope == SUBTREE and _under(obj.path, membership.org.path):
+        path = membership.org.path
+        if scope == SUBTREE and (_under(obj.path, path) or (declared.reach and _reaches(obj, path))):
             return membership
         if scope == OWN and _personal(obj, person):
             return membership
@@ -117,7 +134,8 @@ def can_see(person, obj: Scoped) -> bool:
     """Is `obj` within the person's jurisdiction at all (any role), or personal to them?"""
     if person is None or not getattr(person, "is_authenticated", False):
         return False
-    if any(_under(obj.path, m.org.path) for m in person.memberships if m.role != R.RESIDENT):
+    staff = [m.org.path for m in person.memberships if m.role != R.RESIDENT]
+    if any(_under(obj.path, path) or _reaches(obj, path) for path in staff):
         return True
     return _personal(obj, person)
 

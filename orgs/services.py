@@ -24,6 +24,7 @@ from orgs.models import (
     OrgNode,
     Person,
     StairwellUnit,
+    estates_reached,
 )
 from orgs.roles import ALL_ROLES
 
@@ -64,8 +65,9 @@ def subtree_counts(node: OrgNode) -> dict[str, int]:
         "households": db.session.scalar(
             select(func.count()).select_from(Household).where(under_path(Household.path, node.path))
         ) or 0,
+        # Estates in the subtree, or with buildings in it (a grid holds part of an estate).
         "estates": db.session.scalar(
-            select(func.count()).select_from(Estate).where(under_path(Estate.path, node.path))
+            select(func.count()).select_from(estates_reached([node.path]).subquery())
         ) or 0,
         "nodes": (db.session.scalar(
             select(func.count()).select_from(OrgNode).where(under_path(OrgNode.path, node.path))

@@ -1,7 +1,7 @@
 """Home page and the org tree / places browser."""
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, current_app, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
@@ -42,9 +42,12 @@ def home():
     jurisdictions = [
         (m, services.subtree_counts(m.org)) for m in memberships if m.role != RESIDENT
     ]
-    households = [link.household for link in current_user.household_links]
+    # One line per flat, whether the person owns it, lives in it, or both.
+    households = list({link.household_id: link.household for link in current_user.household_links}.values())
     return render_template(
-        "orgs/home.html", memberships=memberships, jurisdictions=jurisdictions, households=households
+        "orgs/home.html", memberships=memberships, jurisdictions=jurisdictions, households=households,
+        home_panels=[html for html in (panel(current_user) for panel in current_app.extensions.get(
+            "wuji_home_panels", ())) if html],
     )
 
 

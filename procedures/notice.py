@@ -26,7 +26,9 @@ from orgs.models import Household, Person
 from rules.calendar import add_calendar_days
 from rules.policy import current_policy
 from workflow import engine
-from procedures.subjects import EVERYONE, VIEW_OWN, VIEW_SUBTREE, Target, TargetLink, lives_in_estate, resolve_for
+from procedures.subjects import (
+    EVERYONE, VIEW_OWN, VIEW_SUBTREE, Target, TargetLink, lives_in_estate, resolve_for, workplace_filter,
+)
 
 permissions.register("notice.view", subtree=VIEW_SUBTREE, own=VIEW_OWN)
 permissions.register("notice.publish", subtree=R.OFFICERS)
@@ -246,6 +248,7 @@ def withdraw_objection(actor, objection_id: int) -> Objection:
 
 def visible_notices(actor, limit: int = 100) -> list[Notice]:
     conditions = [permissions.jurisdiction_filter(actor, Notice.path, "notice.view")]
+    conditions.append(workplace_filter(actor, Notice))
     if actor.household_ids:
         conditions.append(Notice.estate_id.in_(select(Household.estate_id).where(Household.id.in_(actor.household_ids))))
     return list(db.session.scalars(select(Notice).where(or_(*conditions)).order_by(Notice.id.desc()).limit(limit)))

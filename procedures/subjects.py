@@ -14,14 +14,15 @@ from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 from flask_babel import gettext as _
-from sqlalchemy import ForeignKey, Integer, String, select
+from sqlalchemy import ForeignKey, Integer, String, and_, false, or_, select
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from core.errors import NotFound
 from core.extensions import db
 from core.types import PathColumnType
+from orgs import permissions
 from orgs import roles as R
-from orgs.models import Household
+from orgs.models import Estate, Household, estates_reached
 from rules.tally import SubjectKind
 
 # Grants shared by the procedures. permissions.register() gives a role one scope per
@@ -130,6 +131,18 @@ def lives_in_estate(person, estate_id: int) -> bool:
         select(Household.id).where(Household.id.in_(ids), Household.estate_id == estate_id).limit(1)
     )
     return found is not None
+
+
+def workplace_filter(person, model):
+    """SQL condition for the list pages: records of `model` (a TargetLink) placed in the
+    person's staff subtrees, or about a whole estate the person holds part of (a grid
+    worker enters the paper ballots of an estate-wide vote) - as acts_within reads one record."""
+    paths = permissions.subtree_paths(person)
+    if not paths:
+        return false()
+    estate_path = select(Estate.path).where(Estate.id == model.estate_id).scalar_subquery()
+    return or_(permissions.path_filter(model.path, paths),
+               and_(model.estate_id.in_(estates_reached(paths)), model.path == estate_path))
 
 
 def acts_within(person, path: str) -> bool:

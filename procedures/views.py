@@ -62,6 +62,7 @@ def vote_list():
 
 def _vote_context(vote: voting.Vote) -> dict:
     closed = vote.state == "closed"
+    staff = permissions.can(current_user, "vote.close", vote) or permissions.can(current_user, "vote.enter_paper")
     return {
         "vote": vote,
         "rule": vote.rule,
@@ -73,12 +74,16 @@ def _vote_context(vote: voting.Vote) -> dict:
         "my_ballots": voting.my_ballots(current_user, vote),
         "may_cast": vote.is_open and permissions.can(current_user, "vote.cast", vote) and _in_electorate(vote),
         "paper_households": voting.paper_households(current_user, vote) if vote.is_open else [],
-        "entered": voting.entered_by(current_user, vote),
+        # Staff following the vote see how many have voted and who has not (never the choices).
+        "turnout": voting.turnout(vote) if vote.is_open and staff else None,
+        "not_voted": voting.not_voted(current_user, vote) if vote.is_open and staff else [],
+        "entered": (entered := voting.entered_by(current_user, vote)),
+        "entered_labels": voting.entered_labels(vote, entered),
         "actions": [t.trigger for t in voting.VOTE_WORKFLOW.available(vote, current_user)],
         "choice_labels": voting.CHOICE_LABELS,
         "channel_labels": voting.CHANNEL_LABELS,
-        "fraction_text": tally.fraction_text,
-        "percent_text": tally.percent_text,
+        "count_text": tally.count_text,
+        "threshold_text": tally.threshold_text,
         # The public notice that followed the vote, where the person may read it.
         "notices": [n for n in notice.notices_with_vote(vote.id) if permissions.can(current_user, "notice.view", n)],
     }
@@ -101,9 +106,12 @@ def _target_or_none(target_type: str, target_id: int) -> Target | None:
         return None
 
 
-def _render_vote(vote_id: int) -> str:
+def _render_vote(vote_id: int, paper_form: dict | None = None, confirm_replace: bool = False) -> str:
+    """The vote page; after a refused paper ballot, its form keeps what was typed and, when
+    the voter already had a ballot, asks to confirm the replacement."""
     vote = voting.get_vote(current_user, vote_id)
-    return render_template("procedures/vote.html", **_vote_context(vote))
+    return render_template("procedures/vote.html", paper_form=paper_form or {}, confirm_replace=confirm_replace,
+                           **_vote_context(vote))
 
 
 @bp.route("/votes/<int:vote_id>")
@@ -137,9 +145,10 @@ def enter_paper(vote_id: int):
     try:
         entry = voting.PaperBallot(_form_int("household_id") or 0, _one("choice"), _form_text("evidence_ref"),
                                    _form_text("channel") or "paper", data, content_type)
-        voting.enter_paper_ballots(current_user, vote_id, [entry])
+        voting.enter_paper_ballots(current_user, vote_id, [entry], replace=request.form.get("replace") == "1")
     except DomainError as err:
-        return _after_error(err, lambda: _render_vote(vote_id))
+        fields = err.details.get("fields") or {}
+        return _after_error(err, lambda: _render_vote(vote_id, request.form.to_dict(), "replace" in fields))
     flash(_("The paper ballot has been entered."), "info")
     return redirect(url_for("procedures.vote_page", vote_id=vote_id))
 

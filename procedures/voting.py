@@ -20,11 +20,12 @@ import hashlib
 import json
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Iterable, Iterator, Optional
 
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
@@ -38,9 +39,11 @@ from sqlalchemy import (
     String,
     Text,
     bindparam,
+    func,
     insert,
     or_,
     select,
+    true,
     update,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -59,6 +62,7 @@ from workflow.engine import Condition, State, Transition, Workflow, WorkflowSubj
 from rules.policy import voting_city
 from procedures.subjects import (
     EVERYONE, VIEW_OWN, VIEW_SUBTREE, Target, TargetLink, acts_within, lives_in_estate, resolve_for, target_kind,
+    workplace_filter,
 )
 
 # --- permissions ---------------------------------------------------------------------
@@ -788,19 +792,24 @@ def _paper_voter(vote: Vote, actor, household_id: int) -> str:
     return row.voter_key
 
 
-def enter_paper_ballots(actor, vote_id: int, entries: Iterable[PaperBallot]) -> list[Ballot]:
+def enter_paper_ballots(actor, vote_id: int, entries: Iterable[PaperBallot], replace: bool = True) -> list[Ballot]:
     """Enter ballots collected on paper or door to door; all or nothing. Two ballots of
-    the same voter in one request are refused (which one should count?)."""
+    the same voter in one request are refused (which one should count?). With
+    replace=False, a voter who already has a ballot (online, or entered for another of
+    their flats: one owner holds one vote for all of them) is refused with what it was,
+    so that the person entering confirms the replacement."""
     entries = list(entries)
     if not entries:
         raise ValidationError(_("Enter at least one ballot."))
     choices = [_check_paper(entry, index) for index, entry in enumerate(entries)]
     vote = get_vote(actor, vote_id)
     keys = [_paper_voter(vote, actor, entry.household_id) for entry in entries]
-    _refuse_repeats(keys, entries)
+    _refuse_repeats(vote, keys, entries)
     caster = Caster(actor.id, actor.name)
     with write_transaction():
         head = _lock_open_vote(vote_id)
+        if not replace:
+            _refuse_silent_replacement(vote_id, keys)
         return [
             _record(head, caster=caster, voter_key=key, household_id=entry.household_id, choice=choice,
                     channel=entry.channel, evidence_ref=entry.evidence_ref.strip(),
@@ -809,13 +818,47 @@ def enter_paper_ballots(actor, vote_id: int, entries: Iterable[PaperBallot]) -> 
         ]
 
 
-def _refuse_repeats(keys: list[str], entries: list[PaperBallot]) -> None:
+def _refuse_silent_replacement(vote_id: int, keys: list[str]) -> None:
+    existing = db.session.execute(
+        select(Ballot.household_id, Ballot.choice, Ballot.channel, Ballot.cast_at, VoteHousehold.label)
+        .join(VoteHousehold, (VoteHousehold.vote_id == Ballot.vote_id) & (VoteHousehold.household_id == Ballot.household_id))
+        .where(Ballot.vote_id == vote_id, Ballot.voter_key.in_(keys), Ballot.is_current.is_(True))
+        .order_by(Ballot.id)
+    ).first()
+    if existing is None:
+        return
+    raise ValidationError(
+        _("This voter already has a ballot: %(flat)s, %(choice)s (%(channel)s, %(when)s). One owner has one "
+          "vote for all their flats: entering this ballot replaces that one. Confirm to replace it.",
+          flat=existing.label, choice=CHOICE_LABELS[existing.choice], channel=CHANNEL_LABELS[existing.channel],
+          when=format_datetime(existing.cast_at.replace(tzinfo=timezone.utc), "yyyy-MM-dd HH:mm")),
+        fields={"replace": _("Confirm that this ballot replaces the earlier one.")},
+    )
+
+
+def entered_labels(vote: Vote, ballots: list[Ballot]) -> dict[int, str]:
+    """The flats (as the snapshot names them) of the ballots shown to the person entering."""
+    return _household_labels(vote, [b.household_id for b in ballots])
+
+
+def _household_labels(vote: Vote, household_ids: list[int]) -> dict[int, str]:
+    ids = set(household_ids)
+    if not ids:
+        return {}
+    return dict(db.session.execute(
+        select(VoteHousehold.household_id, VoteHousehold.label)
+        .where(VoteHousehold.vote_id == vote.id, VoteHousehold.household_id.in_(ids))
+    ).all())
+
+
+def _refuse_repeats(vote: Vote, keys: list[str], entries: list[PaperBallot]) -> None:
     first: dict[str, int] = {}
     for key, entry in zip(keys, entries):
         if key in first:
+            labels = _household_labels(vote, [first[key], entry.household_id])
             raise ValidationError(
                 _("Two ballots in this request belong to the same voter (households %(a)s and %(b)s): "
-                  "enter only one.", a=first[key], b=entry.household_id),
+                  "enter only one.", a=labels[first[key]], b=labels[entry.household_id]),
                 fields={"ballots": _("The same voter twice.")},
             )
         first[key] = entry.household_id
@@ -850,6 +893,34 @@ def paper_households(actor, vote: Vote) -> list[VoteHousehold]:
         .where(VoteHousehold.vote_id == vote.id, VoteHousehold.voter_key.is_not(None),
                permissions.path_filter(Household.path, paths))
         .order_by(VoteHousehold.sort_key)
+    ))
+
+
+def turnout(vote: Vote) -> tuple[int, int]:
+    """Voters with a ballot so far, and all voters of the electorate (no choices: those stay
+    secret until the vote closes)."""
+    voted = db.session.scalar(
+        select(func.count(func.distinct(Ballot.voter_key))).where(Ballot.vote_id == vote.id, Ballot.is_current.is_(True))
+    ) or 0
+    return voted, vote.voter_count
+
+
+def not_voted(actor, vote: Vote, limit: int = 300) -> list[VoteHousehold]:
+    """Households of the electorate whose voter has no ballot yet, for the staff who go door
+    to door: a grid worker sees those they may enter ballots for, officers the whole electorate."""
+    if permissions.can(actor, "vote.close", vote):
+        place = true()
+    else:
+        paths = permissions.subtree_paths(actor, "vote.enter_paper")
+        if not paths:
+            return []
+        place = permissions.path_filter(Household.path, paths)
+    has_ballot = select(Ballot.id).where(Ballot.vote_id == vote.id, Ballot.voter_key == VoteHousehold.voter_key,
+                                         Ballot.is_current.is_(True)).exists()
+    return list(db.session.scalars(
+        select(VoteHousehold).join(Household, Household.id == VoteHousehold.household_id)
+        .where(VoteHousehold.vote_id == vote.id, VoteHousehold.voter_key.is_not(None), place, ~has_ballot)
+        .order_by(VoteHousehold.sort_key).limit(limit)
     ))
 
 
@@ -968,6 +1039,7 @@ def failure_reason(vote: Vote) -> str:
 def visible_votes(actor, limit: int = 100) -> list[Vote]:
     """Votes the actor may see: in their electorate or estate, or in their jurisdiction."""
     conditions = [permissions.jurisdiction_filter(actor, Vote.path, "vote.view")]
+    conditions.append(workplace_filter(actor, Vote))
     if actor.household_ids:
         estates = select(Household.estate_id).where(Household.id.in_(actor.household_ids))
         conditions.append(Vote.estate_id.in_(estates))

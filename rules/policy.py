@@ -112,6 +112,11 @@ class CityPolicy:
     def subcategories_of(self, category: str) -> list[categories.Subcategory]:
         return [sub for sub in self.subcategories if sub.category == category]
 
+    def category_of(self, subcategory: str) -> str:
+        """The national category a sub-category belongs to ("" if the city has no such one)."""
+        found = self.subcategory(subcategory)
+        return found.category if found is not None else ""
+
     def valid(self, category: str, subcategory: str) -> bool:
         found = self.subcategory(subcategory)
         return found is not None and found.category == category

@@ -966,6 +966,32 @@ def area_text(area: Decimal) -> str:
     return f"{area:,f}"
 
 
+def count_text(check: Check) -> str:
+    """What a check counted, as people count it: "11/11" owners or "713.43/926.01 m²" of
+    area (the parts, not the reduced fraction), with the share rounded for reading."""
+    if check.measure is Measure.HEADS:
+        counted = f"{int(check.part)}/{int(check.whole)}"
+    else:
+        counted = f"{area_text(_exact_decimal(check.part))}/{area_text(_exact_decimal(check.whole))} m²"
+    value = check.value
+    if value is None:
+        return counted
+    return f"{counted} ({percent_text(value, _display_places(value, check.required))})"
+
+
+def threshold_text(check: Check) -> str:
+    """The requirement in words: "at least 2/3 (66.67%)"."""
+    value = check.value
+    places = _display_places(value, check.required) if value is not None else 2
+    return _threshold_text(check.threshold, places)
+
+
+def _exact_decimal(value: Fraction) -> Decimal:
+    """An area held as a Fraction back as the Decimal it came from (areas have finite decimals)."""
+    with decimal.localcontext(decimal.Context(prec=60)):
+        return Decimal(value.numerator) / Decimal(value.denominator)
+
+
 def _check_line(check: Check) -> str:
     value = check.value
     places = _display_places(value, check.required) if value is not None else 2

@@ -1,14 +1,14 @@
 """notifications: the inbox, the outbox of mail, preferences per kind, a person's email
 
 Revision ID: notify_0001
-Revises: c4d5e6f7a8b9
+Revises: care_0001
 Create Date: 2026-12-04 06:00:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = 'notify_0001'
-down_revision = 'c4d5e6f7a8b9'
+down_revision = 'care_0001'
 branch_labels = None
 depends_on = None
 

@@ -26,7 +26,9 @@ YES = "是"
 NO = "否"
 SEPARATORS = re.compile(r"[、,，;；]")
 DISPLAY_SEPARATOR = "、"
-PHONE = re.compile(r"^\+?\d{5,19}$")  # fits person.phone, String(20)
+# A mainland mobile number: 11 digits starting with 1 (after dropping +86 / 0086).
+MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_COUNTRY_CODE = re.compile(r"^(?:\+86|0086|86)(?=1\d{10}$)")
 _ROW_TAG = re.compile(rb"<row[ >]")
 MAX_ROWS = 200_000
 MAX_AREA = Decimal("99999999.99")  # Numeric(10, 2)
@@ -46,10 +48,21 @@ _FALSE = {"否", "n", "no", "false", "0", "已售", ""}
 class Column:
     key: str
     header: str  # file format (see the module docstring), not interface text
-    required: bool
+    required: bool  # the column must be in the file
     description: object  # lazy string
     example: str
     width: int
+    blank_ok: bool = False  # its cells may be left blank
+
+    @property
+    def requirement(self) -> str:
+        """What the instructions say about filling it in: one answer, never "required" and
+        "may be blank" at once."""
+        if not self.required:
+            return _("Optional column")
+        if self.blank_ok:
+            return _("Column required; cells may be blank")
+        return _("Must be filled in")
 
 
 COLUMNS: tuple[Column, ...] = (
@@ -58,17 +71,21 @@ COLUMNS: tuple[Column, ...] = (
     Column("room", "房号", True, _l("Room number."), "101", 8),
     Column("area", "专有部分面积(㎡)", True,
            _l("Registered exclusive area in square metres: zero or more, at most two decimals."), "89.50", 16),
-    Column("adults", "成年居民数", True, _l("Adult residents: a whole number (blank counts as 0)."), "2", 10),
+    Column("adults", "成年居民数", True, _l("Adult residents: a whole number (blank counts as 0)."), "2", 10,
+           blank_ok=True),
     Column("owner_names", "业主姓名", True,
-           _l("Owners' names, several separated by 、 or a comma; blank if not known."), "张三、李四", 18),
+           _l("Owners' names, several separated by 、 or a comma; blank if not known."), "张三、李四", 18,
+           blank_ok=True),
     Column("owner_phones", "业主手机号", True,
-           _l("Owners' mobile phones in the same order as the names; an owner with a phone who owns "
-              "several households is one person."), "13800000001、13800000002", 28),
+           _l("Owners' mobile phones (11 digits starting with 1) in the same order as the names; an owner "
+              "with a phone who owns several households is one person; blank if not known."),
+           "13800000001、13800000002", 28, blank_ok=True),
     Column("unsold", "是否未售", True,
-           _l("是 if the developer has not sold the household yet (it then has no owners), else 否."), NO, 10),
+           _l("是 if the developer has not sold the household yet (it then has no owners), else 否 "
+              "(blank means 否)."), NO, 10, blank_ok=True),
     Column("org_code", "负责楼院党小组编码", False,
            _l("Optional: code of the building Party group answering for the building; blank keeps "
-              "the current one."), "", 20),
+              "the current one."), "", 20, blank_ok=True),
 )
 _BY_KEY = {column.key: column for column in COLUMNS}
 

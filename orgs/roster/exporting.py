@@ -84,9 +84,9 @@ def write_template(fileobj: IO[bytes]) -> None:
     notes = workbook.create_sheet(_("Instructions"))
     for letter, width in zip("ABCD", (20, 10, 70, 26)):
         notes.column_dimensions[letter].width = width
-    notes.append([_("Column"), _("Required"), _("Content"), _("Example")])
+    notes.append([_("Column"), _("Filling in"), _("Content"), _("Example")])
     for column in COLUMNS:
-        notes.append([column.header, YES if column.required else NO, str(column.description), column.example])
+        notes.append([column.header, column.requirement, str(column.description), column.example])
     notes.append([])
     for line in (
         _("One row per household; the first row of the first sheet holds the column headers."),

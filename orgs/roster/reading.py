@@ -25,14 +25,15 @@ from orgs.roster.columns import (
     MAX_NAME,
     MAX_ROWS,
     MAX_TEXT,
+    MOBILE,
     NO,
-    PHONE,
     READ,
     SEPARATORS,
     YES,
     Column,
     ImportReport,
     Progress,
+    _COUNTRY_CODE,
     _BadCell,
     _header_token,
     _Unreadable,
@@ -124,9 +125,10 @@ def _unsold(value) -> bool:
 def _names(value) -> list[str]:
     names = [part.strip() for part in SEPARATORS.split(_text(value))]
     names = [name for name in names if name]
-    for name in names:
-        if len(name) > MAX_NAME:
-            raise _BadCell(_("Owner name %(value)s is longer than %(n)d characters.", value=name, n=MAX_NAME))
+    long = [name for name in names if len(name) > MAX_NAME]
+    if long:
+        raise _BadCell(_("Owner name %(value)s is longer than %(n)d characters.",
+                         value=DISPLAY_SEPARATOR.join(long), n=MAX_NAME))
     return names
 
 
@@ -136,14 +138,18 @@ def _phones(value) -> list[Optional[str]]:
     if not text:
         return []
     slots: list[Optional[str]] = []
+    wrong: list[str] = []
     for part in SEPARATORS.split(text):
-        phone = re.sub(r"[\s\-()]", "", part)
+        phone = _COUNTRY_CODE.sub("", re.sub(r"[\s\-()]", "", part))
         if not phone:
             slots.append(None)
             continue
-        if not PHONE.match(phone):
-            raise _BadCell(_("Phone number %(value)s is not valid.", value=part.strip()))
+        if not MOBILE.match(phone):
+            wrong.append(part.strip())
         slots.append(phone)
+    if wrong:  # every wrong number of the cell at once
+        raise _BadCell(_("Mobile number %(value)s is not valid: 11 digits starting with 1.",
+                         value=DISPLAY_SEPARATOR.join(wrong)))
     return slots
 
 

@@ -79,7 +79,7 @@ def test_stairwell_unit_elevator_vote_from_opening_to_published_result(app, worl
     with session(browser, live_server, "ev4") as page:
         page.goto(live_server + vote_path)
         result = page.inner_text("#vote-result")
-        assert "3/4" in result and "1 (100.00%)" in result
+        assert "3/4" in result and "3/3 (100.00%)" in result and " m²" in result
         assert page.locator("#vote-decision.ok").count() == 1
         page.goto(f"{live_server}/procedures/renovation_issue/{issue_id}")
         page.click("#procedures a[href^='/notices/']")

@@ -100,3 +100,23 @@ def test_community_page_and_unknown_places(app, world, client):
 def test_how_a_convention_is_made_is_drawn_from_the_workflow(client):
     page = client.get("/conventions/how-it-works").get_data(as_text=True)
     assert "<svg" in page and "征求意见" in page and "街道审核" in page and "公约是怎样制定的" in page
+
+
+def test_search_finds_an_article_by_the_word_residents_use(app, world, client):
+    """电动车 is what people type; the convention says 电动自行车 (issue 15 item 8)."""
+    _published(app, world)
+    page = client.get("/conventions/search?q=电动车").get_data(as_text=True)
+    assert "共找到 1 条" in page and "#article-12" in page
+    assert "<mark>电动自行车</mark>" in page
+    assert "共找到 1 条" in client.get("/conventions/search?q=电瓶车 飞线").get_data(as_text=True)
+    assert "共找到 0 条" in client.get("/conventions/search?q=电动汽车").get_data(as_text=True)
+
+
+def test_the_signed_pdf_opens_in_the_reader(app, world, client):
+    convention_id, version_id = _published(app, world)
+    with app.app_context():
+        number = version(version_id).number
+    response = client.get(f"/conventions/{convention_id}/versions/{number}/pdf")
+    if response.status_code == 404:
+        pytest.skip("no signed PDF is issued without signing keys in this deployment")
+    assert response.headers["Content-Disposition"].startswith("inline;")

@@ -649,7 +649,7 @@ def test_openapi_document_is_valid_and_describes_every_dispatch_operation(client
     transition = document["paths"]["/dispatches/{dispatch_id}/assignments/{assignment_id}/transitions"]["post"]
     assert {"200", "400", "401", "403", "404", "409", "422"} <= set(transition["responses"])
     triggers = document["components"]["schemas"]["DispatchTransitionRequest"]["properties"]["trigger"]["enum"]
-    assert set(triggers) == {"acknowledge", "forward", "complete", "report_up", "cancel"}
+    assert set(triggers) == {"acknowledge", "forward", "complete", "report_up", "close_for", "cancel"}
 
 
 # --- the migration -------------------------------------------------------------------------------------

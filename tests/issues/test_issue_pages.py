@@ -205,7 +205,7 @@ def test_construction_page_takes_progress_reports_in_both_languages(client, auth
     assert response.status_code == 200
     assert "进度（%）" in response.get_data(as_text=True)
     response = auth.post(f"/issues/{issue_id}/transitions",
-                         {"trigger": "report_progress", "version": version, "progress": "60"})
+                         {"trigger": "report_progress", "version": version, "progress": "60", "reason": "外墙已完成六成"})
     assert response.status_code == 302
     auth.post("/language", {"locale": "en", "next": "/"})
     response = client.get(f"/issues/{issue_id}")

@@ -68,7 +68,10 @@ EXPECTED = {
     "record_judgment": DISPUTE_HANDLERS,
     "close_by_judgment": DISPUTE_HANDLERS,
     "rate": {"resident"},
+    "record_rating": {"grid", "group", "member"},  # the household's answer collected on paper
 }
+RATINGS = {"rate", "record_rating"}
+NOT_SATISFIED = {"satisfaction": "1", "comment": "扶手松动，仍不满意"}
 
 # How to reach each state from the start (review at the member household). Besides
 # triggers, a route may name a procedure step (PROCEDURE_STEPS): a vote carried on
@@ -150,6 +153,8 @@ def expected_allowed(trigger: str, source: str) -> set[str]:
 
 
 def route_to(trigger: str, source: str, dest: str) -> list[str]:
+    if trigger in RATINGS and dest != source and source == "resolved":
+        return ROUTES[dest] + ["resolve"]  # "not satisfied" goes back to the level that resolved it
     if source not in DISPUTE_STATES:
         return prepared(trigger, ROUTES[source])
     left_from = dest if trigger in RESUMES_AT else "construction"
@@ -183,7 +188,8 @@ class Scene:
 
     def data(self) -> dict[str, str]:
         return {"reason": "矩阵测试", "merge_into": str(self.merge_target), "progress": "50",
-                "agreement_ref": "调解书1号", "judgment_ref": "判决书1号", "satisfaction": "4"}
+                "agreement_ref": "调解书1号", "judgment_ref": "判决书1号", "satisfaction": "4",
+                "household_id": str(self.world.household_ids[HOUSEHOLD])}
 
     def issue_at(self, steps: list[str]) -> int:
         with self.app.app_context():
@@ -202,8 +208,8 @@ class Scene:
             current = issue(issue_id)
             return current.state, current.version, current.audit_seq
 
-    def fire(self, username: str, issue_id: int, trigger: str, version: int):
-        body = {"trigger": trigger, "version": version, **self.data()}
+    def fire(self, username: str, issue_id: int, trigger: str, version: int, extra: dict | None = None):
+        body = {"trigger": trigger, "version": version, **self.data(), **(extra or {})}
         return self.client.post(f"/api/v1/issues/{issue_id}/transitions", json=body, headers=self.headers[username])
 
 
@@ -221,19 +227,20 @@ def test_every_trigger_of_the_workflow_has_an_expectation():
 def test_transition_is_allowed_and_refused_by_role_and_jurisdiction(scene, trigger, source, dest):
     steps = route_to(trigger, source, dest)
     allowed = expected_allowed(trigger, source)
+    extra = NOT_SATISFIED if trigger in RATINGS and dest != source else None
     refused_issue = scene.issue_at(steps)
     before = scene.snapshot(refused_issue)
     assert before[0] == source
     refused_inside = 409 if trigger in DECIDED_BY_PROCEDURE else 403
     for username in sorted(set(ACCOUNTS) - allowed):
-        response = scene.fire(username, refused_issue, trigger, before[1])
+        response = scene.fire(username, refused_issue, trigger, before[1], extra)
         expected_status = 404 if username in OUTSIDE else refused_inside
         assert response.status_code == expected_status, (username, response.get_json())
         assert scene.snapshot(refused_issue) == before, username
     for username in sorted(allowed):
         issue_id = scene.issue_at(steps)
         state, version, seq = scene.snapshot(issue_id)
-        response = scene.fire(username, issue_id, trigger, version)
+        response = scene.fire(username, issue_id, trigger, version, extra)
         assert response.status_code == 200, (username, response.get_json())
         assert (response.get_json()["state"], response.get_json()["version"]) == (dest, version + 1)
         assert scene.snapshot(issue_id) == (dest, version + 1, seq + 1), username

@@ -59,7 +59,7 @@ def test_whole_lifecycle_to_closed_with_rating(app, world):
         pass_vote(issue_id)
         end_notice_period(issue_id)
         fire("community", issue_id, "start_construction")
-        fire("builder", issue_id, "report_progress", progress="40")
+        fire("builder", issue_id, "report_progress", progress="40", reason="管线已铺设")
         assert issue(issue_id).progress == 40
         fire("builder", issue_id, "finish_construction")
         inspection_id = inspection_of(issue_id).id

@@ -3,6 +3,7 @@ and what lands in the database."""
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from decimal import Decimal
 from pathlib import Path
@@ -312,6 +313,11 @@ BAD_INPUTS = {
         "第3行：手机号码 13800000001 已登记在另一个姓名下",
     ),
     "bad phone": (_good_then(row(phones="abc")), "第3行：手机号码 abc 无效"),
+    "ten-digit mobile": (_good_then(row(phones="1390000000")), "第3行：手机号码 1390000000 无效：应为以 1 开头的 11 位数字"),
+    "every wrong number of a cell": (
+        _good_then(row(names="张三、李四、王五", phones="1390000000、13900000002、2345678")),
+        "第3行：手机号码 1390000000、2345678 无效",
+    ),
     "adults not a number": (_good_then(row(adults="两个")), "第3行：成年居民数 两个 应为 0 到 999 的整数"),
     "unsold neither yes nor no": (_good_then(row(unsold="也许")), "第3行：是否未售应填写 是 或 否，而不是 也许"),
 }
@@ -544,6 +550,20 @@ def test_the_roster_page_lists_the_columns_in_chinese(auth, client, world):
     for header in HEADER:
         assert header in page
     assert "登记的专有部分面积" in page
+
+
+def test_each_column_says_one_thing_about_filling_it_in(auth, client, world):
+    """业主姓名 may be blank: the page and the template's instructions say so, and never
+    "required" beside "blank if not known"."""
+    auth.login("community")
+    page = client.get(f"/estates/{world.estate_ids[0]}/roster").get_data(as_text=True)
+    rows = {re.sub(r"<[^>]+>", "", cells[0]): re.sub(r"<[^>]+>", "", cells[1])
+            for cells in re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td>", page)}
+    assert rows["业主姓名"] == "须有此列，内容可留空"
+    assert rows["楼栋"] == "必填" and rows["负责楼院党小组编码"] == "可选列"
+    book = load_workbook(io.BytesIO(client.get("/roster/template.xlsx").data))
+    notes = {row[0]: row[1] for row in book.worksheets[1].iter_rows(values_only=True) if row and row[0]}
+    assert notes["业主姓名"] == "须有此列，内容可留空" and notes["房号"] == "必填"
 
 
 # --- the catalog -----------------------------------------------------------------------

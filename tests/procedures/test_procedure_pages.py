@@ -56,7 +56,7 @@ def test_no_counts_on_the_page_before_close_and_the_result_after(app, client, au
         version = str(vote(opened["vote_id"]).version)
     assert auth.post(f"/votes/{opened['vote_id']}/close", {"version": version}).status_code == 302
     _status, after = page(client, f"/votes/{opened['vote_id']}")
-    assert 'id="vote-result"' in after and 'id="vote-decision"' in after and "1 (100.00%)" in after
+    assert 'id="vote-result"' in after and 'id="vote-decision"' in after and "3/3 (100.00%)" in after and "1 (100.00%)" not in after
     with app.app_context():
         assert issue(opened["issue_id"]).state == "public_notice"
 
