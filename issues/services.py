@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, false, func, or_, select, true
 from sqlalchemy.orm import joinedload
 
 from core import storage
@@ -239,6 +239,7 @@ class IssueFilter:
     category: str | None = None
     overdue: bool = False
     org_id: int | None = None
+    q: str = ""  # words or a number: see search_condition
     page: int = 1
     per_page: int = 50
 
@@ -267,7 +268,38 @@ def issue_query(actor, f: IssueFilter, now: datetime | None = None) -> Select:
         if node is None or not permissions.can(actor, "org.view", node):
             raise NotFound(_("Not found."))
         stmt = stmt.where(under_path(RenovationIssue.path, node.path))
+    if f.q.strip():
+        stmt = stmt.where(search_condition(f.q))
     return stmt
+
+
+MAX_ISSUE_ID = 2**31 - 1
+
+
+def search_condition(query: str):
+    """"#123" or "123" finds that issue; otherwise every word (up to five) must occur in the
+    title, the description, the exact spot, or the name or address of the estate, the number
+    of the building or the name of the community: what a person remembers of an issue."""
+    text = query.strip()
+    number = text.removeprefix("#").strip()
+    if number.isdigit() and len(number) <= 10:
+        value = int(number)
+        return RenovationIssue.id == value if value <= MAX_ISSUE_ID else false()
+    conditions = []
+    for word in text.split()[:5]:
+        word = word[:50]
+        places = select(Estate.id).join(OrgNode, OrgNode.id == Estate.org_id).where(or_(
+            Estate.name.icontains(word, autoescape=True), Estate.address.icontains(word, autoescape=True),
+            OrgNode.name.icontains(word, autoescape=True)))
+        buildings = select(Building.id).where(Building.number.icontains(word, autoescape=True))
+        conditions.append(or_(
+            RenovationIssue.title.icontains(word, autoescape=True),
+            RenovationIssue.description.icontains(word, autoescape=True),
+            RenovationIssue.location.icontains(word, autoescape=True),
+            RenovationIssue.estate_id.in_(places),
+            RenovationIssue.building_id.in_(buildings),
+        ))
+    return and_(*conditions) if conditions else true()
 
 
 def list_issues(actor, f: IssueFilter, now: datetime | None = None) -> tuple[list[RenovationIssue], int]:

@@ -134,6 +134,7 @@ def worklist():
         state=request.args.get("state") or None,
         category=request.args.get("category") or None,
         overdue=request.args.get("overdue") == "1",
+        q=(request.args.get("q") or "").strip()[:100],
         page=page,
         per_page=30,
     )

@@ -188,3 +188,26 @@ def test_a_failed_signing_leaves_the_acceptance_standing_and_can_be_retried(app,
     assert response.status_code == 302
     with app.app_context():
         assert acceptance_record.record_of(inspection_of(issue_id)) is not None
+
+
+def test_no_words_overlap_on_any_page(app, record_pdf):
+    """Long names (居民resident2) once ran into the 意见 column of the sign-off table: every
+    word's box on a page, as poppler lays the page out, is clear of every other word's."""
+    import html
+    import re
+
+    layout = _run(_tool("pdftotext"), "-bbox", "-enc", "UTF-8", str(record_pdf), "-")
+    pages = re.findall(r"<page[^>]*>(.*?)</page>", layout, re.S)
+    assert pages
+    for number, page in enumerate(pages, 1):
+        words = [(float(a), float(b), float(c), float(d), html.unescape(text))
+                 for a, b, c, d, text in re.findall(
+                     r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>', page)]
+        clashes = []
+        for i, (x0, y0, x1, y1, text) in enumerate(words):
+            for u0, v0, u1, v1, other in words[i + 1:]:
+                overlap_x = min(x1, u1) - max(x0, u0)
+                overlap_y = min(y1, v1) - max(y0, v0)
+                if overlap_x > 1.0 and overlap_y > 1.0:
+                    clashes.append((text, other))
+        assert clashes == [], f"page {number}: overlapping words {clashes[:5]}"
