@@ -20,6 +20,7 @@ import documents
 import issues
 import orgs
 import procedures
+import stats
 import workflow
 from core import config as settings
 from core import inputs
@@ -76,7 +77,7 @@ def select_locale() -> str:
 
 # The packages, in the order they are set up: each registers its own blueprints, API routes,
 # CLI, navigation entries, demo data loader (run in this order) and deadline sweep step.
-PACKAGES = (orgs, workflow, procedures, dispatch, issues, conventions, acceptance, documents)
+PACKAGES = (orgs, workflow, procedures, dispatch, issues, conventions, acceptance, documents, stats)
 
 
 def register_extensions(app: Flask) -> None:

@@ -24,6 +24,7 @@ from rules import categories
 from rules.policy import current_policy
 from workflow import audit, deadlines, engine
 from workflow.sweep import overdue_loop
+from issues import measures
 from issues.models import IssuePhoto, RenovationIssue, plan_for
 from issues.renovation import WORKFLOW, initial_state_for
 
@@ -167,6 +168,13 @@ class IssueFilter:
     category: str | None = None
     overdue: bool = False
     org_id: int | None = None
+    # The dashboard's links (stats/): raised in [created_from, created_to), and the
+    # measures of issues/measures.py.
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    outcome: str | None = None  # ended | resolved
+    rating: str | None = None  # rated | satisfied
+    response: str | None = None  # on_time | late
     page: int = 1
     per_page: int = 50
 
@@ -195,6 +203,16 @@ def issue_query(actor, f: IssueFilter, now: datetime | None = None) -> Select:
         if node is None or not permissions.can(actor, "org.view", node):
             raise NotFound(_("Not found."))
         stmt = stmt.where(under_path(RenovationIssue.path, node.path))
+    if f.created_from:
+        stmt = stmt.where(RenovationIssue.created_at >= f.created_from)
+    if f.created_to:
+        stmt = stmt.where(RenovationIssue.created_at < f.created_to)
+    if f.outcome in measures.OUTCOMES:
+        stmt = stmt.where(measures.outcome(f.outcome))
+    if f.rating in measures.RATINGS:
+        stmt = stmt.where(measures.rating(f.rating))
+    if f.response in measures.RESPONSES:
+        stmt = stmt.where(measures.response(f.response, now))
     return stmt
 
 

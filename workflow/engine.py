@@ -380,6 +380,7 @@ def fire(model: type, subject_id: int, trigger: str, actor, expected_version: in
             to_state=transition.dest,
             reason=ctx.reason,
             payload=ctx.payload,
+            due_at=subject.due_at if transition.dest != ctx.from_state else None,
         )
         _write_subject(subject)
     if commits_here:
@@ -516,4 +517,5 @@ def start(subject, actor, *, state: str | None = None, trigger: str = "create", 
         to_state=first,
         reason=reason,
         payload=payload,
+        due_at=subject.due_at,
     )
