@@ -70,11 +70,11 @@ def _month_end(day: date) -> date:
     return following - timedelta(days=1)
 
 
-def _day(raw: str | None, name: str) -> date:
+def _day(raw: str | None, message) -> date:
     try:
         return date.fromisoformat(raw or "")
     except ValueError:
-        raise BadPeriod(_("Give the %(name)s day of the period as YYYY-MM-DD.", name=name)) from None
+        raise BadPeriod(str(message)) from None
 
 
 def parse(kind: str | None, first: str | None = None, last: str | None = None,
@@ -91,7 +91,8 @@ def parse(kind: str | None, first: str | None = None, last: str | None = None,
     if kind == "year":
         return Period(kind, date(today.year, 1, 1), date(today.year, 12, 31))
     if kind == "custom":
-        begin, until = _day(first, "first"), _day(last, "last")
+        begin = _day(first, _l("Give the first day of the period as YYYY-MM-DD."))
+        until = _day(last, _l("Give the last day of the period as YYYY-MM-DD."))
         if until < begin:
             raise BadPeriod(_("The last day of the period comes before its first day."))
         if (until - begin).days > MAX_DAYS:
