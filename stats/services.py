@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import Index, and_, case, func, literal, or_, select
+from sqlalchemy import Index, and_, case, func, literal, literal_column, or_, select
 
 from core.db import utcnow
 from core.errors import NotFound, NotPermitted
@@ -30,7 +30,7 @@ from rules import categories
 from stats.periods import Period, local_midnight_utc, months_ending
 
 # The dashboard reads a node's items of a period as an index range (migration dash_0001).
-Index("ix_renovation_issue_created_path", RenovationIssue.created_at, RenovationIssue.path)
+Index("ix_renovation_issue_created_path", RenovationIssue.created_at, RenovationIssue.path, RenovationIssue.state)
 
 register = permissions.register
 register("stats.view", subtree=R.LEVEL_STAFF[:-1])  # street, community, grid, building group staff
@@ -179,17 +179,15 @@ def _cube(node: OrgNode, children: list[OrgNode], period: Period, now: datetime)
     child = (case(*[(under_path(RenovationIssue.path, c.path), literal(c.id)) for c in children], else_=literal(0))
              if children else literal(0)).label("child")
     overdue = case((measures.overdue(now), 1), else_=0).label("overdue")
-    response = case(
-        (measures.responded_on_time(), literal("on_time")),
-        (or_(measures._has_next(), measures._first_deadline_passed(now)), literal("late")),
-        else_=literal("pending"),
-    ).label("response")
+    response = measures.response_class(now).label("response")
     stmt = (
-        select(child, RenovationIssue.state, RenovationIssue.category, overdue, RenovationIssue.satisfaction,
-               response, func.count().label("n"))
+        measures.with_first_entries(
+            select(child, RenovationIssue.state, RenovationIssue.category, overdue, RenovationIssue.satisfaction,
+                   response, func.count().label("n")).select_from(RenovationIssue))
         .where(_in(node, period))
-        .group_by(child, RenovationIssue.state, RenovationIssue.category, overdue, RenovationIssue.satisfaction,
-                  response)
+        # By the output names: the expressions are evaluated once per row.
+        .group_by(literal_column("child"), RenovationIssue.state, RenovationIssue.category,
+                  literal_column("overdue"), RenovationIssue.satisfaction, literal_column("response"))
     )
     return db.session.execute(stmt).all()
 
@@ -213,7 +211,7 @@ def _trend(node: OrgNode, period: Period) -> list[Month]:
                func.sum(case((measures.resolved(), 1), else_=0)).label("resolved"))
         .where(under_path(RenovationIssue.path, node.path), RenovationIssue.created_at >= start,
                RenovationIssue.created_at < end)
-        .group_by(index)
+        .group_by(literal_column("month"))
     )
     found = {row.month: row for row in db.session.execute(stmt)}
     return [Month(m, found[i].n if i in found else 0, int(found[i].ended or 0) if i in found else 0,

@@ -21,7 +21,7 @@ depends_on = None
 def upgrade():
     # Plain ADD COLUMN: batch mode would rebuild the table.
     op.add_column("audit_entry", sa.Column("due_at", sa.DateTime(), nullable=True))
-    op.create_index("ix_renovation_issue_created_path", "renovation_issue", ["created_at", "path"], unique=False)
+    op.create_index("ix_renovation_issue_created_path", "renovation_issue", ["created_at", "path", "state"], unique=False)
     op.create_table(
         "ledger_job",
         sa.Column("id", sa.Integer(), nullable=False),
