@@ -19,7 +19,8 @@ from core.db import utcnow
 from core.extensions import db
 from issues.models import RenovationIssue
 from issues.renovation import WORKFLOW
-from orgs.models import Household, HouseholdPerson, Person, StairwellUnit, node_at_level
+from orgs import demo as org_demo
+from orgs.models import Estate, Household, HouseholdPerson, OrgNode, Person, StairwellUnit, node_at_level
 from rules.policy import current_policy
 from workflow import audit, engine
 
@@ -45,10 +46,33 @@ def _subcategories() -> dict[str, list[tuple[str, str]]]:
     return result
 
 
+THIRD_ESTATE = ("FSL-C3", "FSL-E3", "浮山后小区", "浮山路街道浮山后三路6号", 4)
+
+
+def _third_estate(rng: random.Random) -> None:
+    """The third community's estate (the org tree's demo leaves it without one), with its
+    owners and the neighbour households of its member households, so that the history
+    covers all three communities."""
+    community_code, code, name, address, buildings = THIRD_ESTATE
+    if db.session.scalar(select(Estate.id).where(Estate.code == code)) is not None:
+        return
+    community = db.session.scalar(select(OrgNode).where(OrgNode.code == community_code))
+    if community is None:
+        return
+    grids = list(community.children)
+    _estate, households = org_demo._estate(rng, community, grids, code, name, address, buildings)
+    db.session.flush()
+    org_demo._owners(rng, households)
+    members = [m for grid in grids for group in grid.children for m in group.children]
+    org_demo._liaisons(members, households)
+    db.session.flush()
+
+
 def load() -> str | None:
     if db.session.scalar(select(RenovationIssue.id).where(RenovationIssue.description == MARK).limit(1)):
         return None
     rng = random.Random(20261204)
+    _third_estate(rng)
     households = db.session.execute(
         select(Household.id, Household.estate_id, Household.unit_id, StairwellUnit.building_id, Household.path)
         .join(StairwellUnit, StairwellUnit.id == Household.unit_id).order_by(Household.id)).all()
