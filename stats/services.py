@@ -32,8 +32,9 @@ from stats.periods import Period, local_midnight_utc, months_ending
 # The dashboard reads a node's items of a period as an index range (migration dash_0001).
 Index("ix_renovation_issue_created_path", RenovationIssue.created_at, RenovationIssue.path, RenovationIssue.state)
 
-register = permissions.register
-register("stats.view", subtree=R.LEVEL_STAFF[:-1])  # street, community, grid, building group staff
+# Staff of the street, community, grid and building group levels (and admins) see the
+# dashboard and ledgers of their subtree.
+permissions.register("stats.view", subtree=R.LEVEL_STAFF[:-1])
 
 # Children of these levels are not drilled into: a member household answers for
 # neighbour households, whose issues carry their building group's path.

@@ -160,3 +160,18 @@ def test_residents_and_visitors_have_no_dashboard(client, auth, world):
 def test_the_api_is_described(client):
     spec = client.get("/api/v1/openapi.json").get_json()
     assert "/stats" in spec["paths"] and "StatsFigures" in spec["components"]["schemas"]
+
+
+def test_the_worklist_refuses_malformed_days_and_keeps_the_filters_when_paging(client, auth, items):
+    auth.login("street")
+    assert client.get("/issues/?queue=all&from=yesterday").status_code == 400
+    page = client.get("/issues/?queue=all&outcome=ended&from=2000-01-01&to=2100-01-01").get_data(as_text=True)
+    assert "共 3 项" in page and 'name="outcome" value="ended"' in page
+
+
+def test_each_period_is_this_month_quarter_or_year(client, auth, items):
+    auth.login("street")
+    totals = {kind: client.get(f"/api/v1/stats?period={kind}").get_json() for kind in ("month", "quarter", "year")}
+    assert {kind: body["figures"]["total"] for kind, body in totals.items()} == {"month": 6, "quarter": 6, "year": 6}
+    assert totals["year"]["period"]["from"].endswith("-01-01") and totals["year"]["period"]["to"].endswith("-12-31")
+    assert totals["month"]["period"]["from"].endswith("-01")
