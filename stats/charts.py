@@ -27,7 +27,7 @@ def bars(items: list[tuple[str, int, str]], title: str) -> Markup:
         width = round(span * count / top, 1)
         parts.append(
             f'<a href="{escape(href)}"><title>{escape(label)}: {count}</title>'
-            f'<text x="0" y="{y + 17}" font-size="13" fill="#1f2328">{escape(_clip(label, 9))}</text>'
+            f'<text x="0" y="{y + 17}" font-size="13" fill="#1f2328">{escape(_clip(label, 8))}</text>'
             f'<rect x="{LABEL_W}" y="{y + 4}" width="{max(width, 1.5)}" height="{ROW - 8}" rx="3" '
             f'fill="{BAR_COLOUR if count else "#e3e5e8"}"/>'
             f'<text x="{LABEL_W + width + 6}" y="{y + 17}" font-size="13" fill="#0b57d0">{count}</text></a>'
@@ -38,7 +38,7 @@ def bars(items: list[tuple[str, int, str]], title: str) -> Markup:
 
 def trend(months: list[tuple[str, int, int, str]], title: str, first_label: str, second_label: str) -> Markup:
     """Columns per month: (month label, raised, resolved, link); raised in red, resolved in green."""
-    height, base, chart_h = 190, 160, 130
+    height, base, chart_h = 200, 160, 130
     top = max((raised for _m, raised, _r, _h in months), default=0) or 1
     step = WIDTH / max(len(months), 1)
     column = max(step / 2 - 2, 2)

@@ -10,11 +10,11 @@ to count the same items.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import Index, and_, case, func, literal, literal_column, or_, select
+from sqlalchemy import Index, and_, case, func, literal, literal_column, select, union_all
 
 from core.db import utcnow
 from core.errors import NotFound, NotPermitted
@@ -200,23 +200,24 @@ def month_last_day(first: date) -> date:
 
 
 def _trend(node: OrgNode, period: Period) -> list[Month]:
+    """Items raised per month over the 12 months ending with the period's last one, and
+    how many of them have ended and been resolved: one range of the (created_at, path,
+    state) index per month, read without touching the table (no per-row month
+    expression to compute and group by)."""
     months = months_ending(period.last)
-    bounds = [local_midnight_utc(m) for m in months[1:]]
-    following = date(months[-1].year + (months[-1].month == 12), months[-1].month % 12 + 1, 1)
-    start, end = local_midnight_utc(months[0]), local_midnight_utc(following)
-    index = case(*[(RenovationIssue.created_at < bound, literal(i)) for i, bound in enumerate(bounds)],
-                 else_=literal(len(bounds))).label("month")
-    stmt = (
-        select(index, func.count().label("n"),
-               func.sum(case((measures.ended(), 1), else_=0)).label("ended"),
-               func.sum(case((measures.resolved(), 1), else_=0)).label("resolved"))
-        .where(under_path(RenovationIssue.path, node.path), RenovationIssue.created_at >= start,
-               RenovationIssue.created_at < end)
-        .group_by(literal_column("month"))
-    )
-    found = {row.month: row for row in db.session.execute(stmt)}
-    return [Month(m, found[i].n if i in found else 0, int(found[i].ended or 0) if i in found else 0,
-                  int(found[i].resolved or 0) if i in found else 0) for i, m in enumerate(months)]
+    ended = func.sum(case((measures.ended(), 1), else_=0))
+    resolved = func.sum(case((measures.resolved(), 1), else_=0))
+    parts = [
+        select(literal(index).label("month"), func.count().label("n"), ended.label("ended"),
+               resolved.label("resolved"))
+        .where(under_path(RenovationIssue.path, node.path),
+               RenovationIssue.created_at >= local_midnight_utc(first),
+               RenovationIssue.created_at < local_midnight_utc(month_last_day(first) + timedelta(days=1)))
+        for index, first in enumerate(months)
+    ]
+    found = {row.month: row for row in db.session.execute(union_all(*parts))}
+    return [Month(first, found[i].n, int(found[i].ended or 0), int(found[i].resolved or 0))
+            for i, first in enumerate(months)]
 
 
 def dashboard(actor, node_id: int | None, period: Period, now: datetime | None = None) -> Dashboard:
