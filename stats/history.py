@@ -1,6 +1,8 @@
 """A year of demo history: a few thousand issues over the demo estates, with their audit
 entries (hash-chained and sealed like any others) and ratings, so that the dashboard
-shows real differences between grids (`flask demo load`, after the other demo data).
+shows real differences between grids (`flask demo load`, after the other demo data),
+and a few plan items put to the vote through the real services (electorate, paper
+ballots, count), so that the ledger has votes with their exact figures.
 
 Written with bulk inserts, not through fire(): a year of transitions through the
 engine would take minutes. Every entry is one of the workflow's own transitions or
@@ -21,12 +23,14 @@ from issues.models import RenovationIssue
 from issues.renovation import WORKFLOW
 from orgs import demo as org_demo
 from orgs.models import Estate, Household, HouseholdPerson, OrgNode, Person, StairwellUnit, node_at_level
+from issues import services as issue_services
+from procedures import demo as procedure_demo
 from rules.policy import current_policy
 from workflow import audit, engine
 
 ISSUES = 2_400
 DAYS = 365
-MARK = "demo-history"
+MARK = "演示数据：过去一年的历史事项。"
 TITLES = {
     "basic": [("楼道灯损坏", "stairs"), ("雨水管堵塞", "drainage"), ("路面破损", "roads"), ("屋顶漏水", "roofs"),
               ("外墙脱落", "walls"), ("飞线杂乱", "wires")],
@@ -69,7 +73,7 @@ def _third_estate(rng: random.Random) -> None:
 
 
 def load() -> str | None:
-    if db.session.scalar(select(RenovationIssue.id).where(RenovationIssue.description == MARK).limit(1)):
+    if db.session.scalar(select(RenovationIssue.id).where(RenovationIssue.description.startswith(MARK)).limit(1)):
         return None
     rng = random.Random(20261204)
     _third_estate(rng)
@@ -109,7 +113,37 @@ def load() -> str | None:
     db.session.execute(update(table).where(table.c.id == bindparam("ident")).values(
         audit_seq=bindparam("seq"), audit_hash=bindparam("hash"), audit_mac=bindparam("mac"),
         version=bindparam("seq")), heads)
-    return f"{ISSUES} issues of demo history over a year"
+    votes = _votes(staff)
+    return f"{ISSUES} issues of demo history over a year, {votes} votes"
+
+
+VOTED = [
+    ("5号楼加装电梯", "improvement", "elevator", "agree"),
+    ("增设电动车充电棚", "improvement", "ebike_shed", "agree"),
+    ("小区绿化提升", "improvement", "greening", "disagree"),
+]
+
+
+def _votes(staff) -> int:
+    """Plan items of the first estate put to the vote through the real services: the
+    electorate snapshot, paper ballots entered by the grid worker, the count by the
+    city's rule and the issue moved on by the result (exact figures in the ledger)."""
+    estate = db.session.scalar(select(Estate).where(Estate.code == "FSL-E1"))
+    officer, grid = staff.get("community"), staff.get("grid")
+    if estate is None or officer is None or grid is None:
+        return 0
+    policy = current_policy()
+    count = 0
+    for title, category, sub, choice in VOTED:
+        known = [item.code for item in policy.subcategories_of(category)]
+        issue = issue_services.launch_task(officer, title=title, description=MARK, category=category,
+                                           subcategory=sub if sub in known else known[0], place_kind="estate",
+                                           place_id=estate.id)
+        for trigger in ("start_consultation", "open_vote"):
+            engine.fire(RenovationIssue, issue.id, trigger, officer, None)
+        procedure_demo.unanimous_paper_vote(issue.id, officer, grid, choice)
+        count += 1
+    return count
 
 
 class _Issue:

@@ -197,7 +197,7 @@ VOTE_FIGURES = ("entitled_area", "entitled_heads", "participating_area", "partic
 
 def vote_rows(node: OrgNode, period: Period, names: _Names):
     header = [_("Vote"), _("Title"), _("Issue"), _("Electorate"), _("Rule"), _("State"), _("Opened at"),
-              _("Closed at"), _("Passed"), _("Entitled area (m²)"), _("Entitled owners"), _("Participating area"),
+              _("Closed at"), _("Vote passed"), _("Entitled area (m²)"), _("Entitled owners"), _("Participating area"),
               _("Participating owners"), _("Agreeing area"), _("Agreeing owners"), _("Disagreeing area"),
               _("Disagreeing owners"), _("Abstaining area"), _("Abstaining owners"), _("Checks")]
     stmt = (select(Vote.id, Vote.title, Vote.target_type, Vote.target_id, Vote.scope_label, Vote.rule_name,
@@ -223,7 +223,7 @@ def vote_rows(node: OrgNode, period: Period, names: _Names):
 
 def dispatch_rows(node: OrgNode, period: Period, names: _Names):
     header = [_("Task"), _("Title"), _("Kind"), _("Launched by"), _("Launched at"), _("Branch"), _("State"),
-              _("Households"), _("Reached"), _("Consents"), _("Reported at"), _("Escalations")]
+              _("Households in scope"), _("Households reached"), _("Consents"), _("Reported at"), _("Escalations")]
     branch = aliased(OrgNode)
     stmt = (select(Dispatch.id, Dispatch.title, Dispatch.kind, Dispatch.origin_org_id, Dispatch.created_at,
                    DispatchAssignment.org_id, DispatchAssignment.state, DispatchAssignment.households,
@@ -273,7 +273,7 @@ def acceptance_rows(node: OrgNode, period: Period, names: _Names, base_url: str)
 
 
 def dispute_rows(node: OrgNode, period: Period, names: _Names):
-    header = [_("Issue"), _("Title"), _("Time"), _("Step"), _("From"), _("To"), _("By"), _("Reason"),
+    header = [_("Issue"), _("Title"), _("Time"), _("Step"), _("From"), _("To"), _("Acted by"), _("Reason"),
               _("Agreement or judgment number")]
     stmt = (select(AuditEntry.subject_id, RenovationIssue.title, AuditEntry.created_at, AuditEntry.trigger,
                    AuditEntry.from_state, AuditEntry.to_state, AuditEntry.actor_name, AuditEntry.reason,

@@ -93,3 +93,29 @@ def test_a_bad_period_queues_nothing(app, client, auth, world):
     assert response.status_code == 400
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count()).select_from(ledger.LedgerJob)) == 0
+
+
+def test_a_vote_is_in_the_ledger_with_its_exact_figures(app, client, auth, world):
+    from procedures import voting
+    from tests.procedures import vote_helpers as V
+
+    with app.app_context():
+        unit = V.make_unit(world, ["80.50", "90.25", "100.00", "70.00"])
+        item = V.elevator_issue(unit)
+        vote_id = V.open_issue_vote(item)
+        V.paper("grid", vote_id, (unit.households[0], "agree"), (unit.households[1], "agree"),
+                (unit.households[2], "agree"), (unit.households[3], "disagree"))
+        V.close(vote_id)
+        result = voting.stored_result(V.vote(vote_id))
+        db.session.remove()
+    auth.login("street")
+    book = _workbook(app, client, _ask(client, auth, world.node_ids["S1"]))
+    rows = list(book["表决"].iter_rows(values_only=True))
+    assert len(rows) == 2 and rows[1][0] == vote_id and rows[1][2] == item
+    header = rows[0]
+    figures = dict(zip(header, rows[1]))
+    assert figures["应参与面积（平方米）"] == str(result.entitled_area) == "340.75"
+    assert figures["参与表决面积"] == "340.75" and figures["同意面积"] == "270.75"
+    assert figures["同意人数"] == 3 and figures["反对人数"] == 1 and figures["应参与业主人数"] == 4
+    assert figures["是否通过"] == ("是" if result.passed else "否")
+    assert "3/4" in figures["表决规则核验"] or "270.75" in figures["表决规则核验"]
