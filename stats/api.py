@@ -6,7 +6,6 @@ from flask import jsonify, request, url_for
 from core.api import api, require_login
 from stats import services
 from stats.periods import parse
-from stats.views import node_arg
 
 
 def _counts(counts: list[services.Count]) -> list[dict]:
@@ -17,7 +16,7 @@ def _counts(counts: list[services.Count]) -> list[dict]:
 def stats():
     actor = require_login()
     period = parse(request.args.get("period"), request.args.get("from"), request.args.get("to"))
-    board = services.dashboard(actor, node_arg(), period)
+    board = services.dashboard(actor, services.parse_node(request.args.get("node")), period)
     return jsonify({
         "node": {"id": board.node.id, "name": board.node.name, "level": board.node.level_code},
         "period": {"kind": period.kind, "from": period.first.isoformat(), "to": period.last.isoformat()},

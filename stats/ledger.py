@@ -39,7 +39,7 @@ from documents.models import StoredDocument
 from issues.models import RenovationIssue
 from issues.renovation import WORKFLOW
 from orgs import permissions
-from orgs.models import Building, Estate, Household, OrgNode, Person, StairwellUnit
+from orgs.models import Building, Estate, Household, OrgNode, StairwellUnit
 from orgs.roles import LEVEL_LABELS
 from procedures.voting import Vote
 from rules import categories

@@ -30,11 +30,7 @@ def _base_url() -> str:
 @bp.route("/ledgers", methods=["POST"])
 @login_required
 def request_ledger():
-    try:
-        node_id = int(request.form.get("node") or 0) or None
-    except ValueError:
-        raise NotFound(_("Not found.")) from None
-    node = services.viewed_node(current_user, node_id)
+    node = services.viewed_node(current_user, services.parse_node(request.form.get("node")))
     period = parse(request.form.get("period"), request.form.get("from"), request.form.get("to"))
     job = ledger.queue_ledger(current_user, node, period)
     if current_app.config.get("LEDGER_JOBS_IN_THREAD", not current_app.testing):

@@ -143,6 +143,19 @@ class Dashboard:
         return {"queue": "all", "node": self.node.id, **self.period.args(), **extra}
 
 
+def parse_node(raw: str | None) -> int | None:
+    """A `node` argument as an org node id (None when absent); anything else is no node: 404."""
+    if not raw:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise NotFound(_("Not found.")) from None
+    if not 0 < value < 2**31:
+        raise NotFound(_("Not found."))
+    return value
+
+
 def home_node(actor) -> OrgNode:
     """The org node of the viewer's membership that may see a dashboard (the highest)."""
     grants = permissions.action("stats.view").grants

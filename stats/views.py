@@ -6,7 +6,6 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from core.errors import NotFound
 from stats import charts, services
 from stats.periods import KINDS, parse
 
@@ -15,16 +14,7 @@ bp = Blueprint("stats", __name__)
 
 
 def node_arg() -> int | None:
-    raw = request.args.get("node")
-    if not raw:
-        return None
-    try:
-        value = int(raw)
-    except ValueError:
-        raise NotFound(_("Not found.")) from None
-    if not 0 < value < 2**31:
-        raise NotFound(_("Not found."))
-    return value
+    return services.parse_node(request.args.get("node"))
 
 
 def period_arg():
