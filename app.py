@@ -24,6 +24,7 @@ import orgs
 import plans
 import procedures
 import taskforce
+import stats
 import workflow
 from core import config as settings
 from core import inputs
@@ -81,7 +82,7 @@ def select_locale() -> str:
 # The packages, in the order they are set up: each registers its own blueprints, API routes,
 # CLI, navigation entries, demo data loader (run in this order) and deadline sweep step.
 PACKAGES = (orgs, workflow, procedures, dispatch, issues, conventions, acceptance, plans, documents, taskforce,
-            aftercare, notify)
+            aftercare, stats, notify)
 
 
 def register_extensions(app: Flask) -> None:

@@ -25,7 +25,7 @@ from rules import categories
 from rules.policy import current_policy
 from workflow import audit, deadlines, engine
 from workflow.sweep import overdue_loop
-from issues import satisfaction
+from issues import measures, satisfaction
 from issues.models import IssuePhoto, RenovationIssue, plan_for, store_photos
 from issues.renovation import WORKFLOW, initial_state_for
 
@@ -240,6 +240,13 @@ class IssueFilter:
     overdue: bool = False
     org_id: int | None = None
     q: str = ""  # words or a number: see search_condition
+    # The dashboard's links (stats/): raised in [created_from, created_to), and the
+    # measures of issues/measures.py.
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    outcome: str | None = None  # ended | resolved
+    rating: str | None = None  # rated | satisfied
+    response: str | None = None  # on_time | late
     page: int = 1
     per_page: int = 50
 
@@ -270,6 +277,16 @@ def issue_query(actor, f: IssueFilter, now: datetime | None = None) -> Select:
         stmt = stmt.where(under_path(RenovationIssue.path, node.path))
     if f.q.strip():
         stmt = stmt.where(search_condition(f.q))
+    if f.created_from:
+        stmt = stmt.where(RenovationIssue.created_at >= f.created_from)
+    if f.created_to:
+        stmt = stmt.where(RenovationIssue.created_at < f.created_to)
+    if f.outcome in measures.OUTCOMES:
+        stmt = stmt.where(measures.outcome(f.outcome))
+    if f.rating in measures.RATINGS:
+        stmt = stmt.where(measures.rating(f.rating))
+    if f.response in measures.RESPONSES:
+        stmt = stmt.where(measures.response(f.response, now))
     return stmt
 
 

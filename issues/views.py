@@ -1,6 +1,8 @@
 """Pages for renovation issues: worklist, raising a demand, the issue page, the diagram."""
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta, timezone
+
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -24,6 +26,7 @@ from issues.models import RATING_STATES
 from rules import categories
 from workflow import timeline
 from issues.renovation import DRAWING, WORKFLOW
+from rules.calendar import LOCAL
 from rules.policy import current_policy
 from workflow.diagram import svg as diagram_svg
 
@@ -137,6 +140,7 @@ def worklist():
         q=(request.args.get("q") or "").strip()[:100],
         page=page,
         per_page=30,
+        **_dashboard_filters(),
     )
     issues, total = services.list_issues(current_user, filters)
     return render_template(
@@ -145,6 +149,37 @@ def worklist():
         pages=max(1, (total + filters.per_page - 1) // filters.per_page),
         resident_view=_is_resident_only(current_user),
     )
+
+
+def _day(name: str) -> datetime | None:
+    """A yyyy-mm-dd argument as the UTC start of that local day (400 if malformed)."""
+    raw = request.args.get(name)
+    if not raw:
+        return None
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        abort(400)
+    return datetime.combine(day, time(0), tzinfo=LOCAL).astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def _dashboard_filters() -> dict:
+    """The filters the dashboard's figures link with: org node, level, raised from/to
+    (local days, `to` included), outcome, rating, response (issues/measures.py)."""
+    try:
+        org_id = int(request.args.get("node") or 0) or None
+    except ValueError:
+        abort(400)
+    until = _day("to")
+    return {
+        "org_id": org_id,
+        "level": request.args.get("level") or None,
+        "created_from": _day("from"),
+        "created_to": until + timedelta(days=1) if until else None,
+        "outcome": request.args.get("outcome") or None,
+        "rating": request.args.get("rating") or None,
+        "response": request.args.get("response") or None,
+    }
 
 
 @bp.route("/issues/new", methods=["GET", "POST"])

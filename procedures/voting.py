@@ -156,7 +156,7 @@ VOTE_TRANSITIONS = [
                after=(_note_reason,), style="danger"),
 ]
 VOTE_WORKFLOW = Workflow("vote", VOTE_STATES, VOTE_TRANSITIONS, initial="open",
-                         event_labels={"open": _l("Open the vote")})
+                         event_labels={"open": _l("Open the vote"), "ballot": _l("Ballot recorded")})
 
 
 # --- models --------------------------------------------------------------------------

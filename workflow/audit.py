@@ -52,6 +52,10 @@ class AuditEntry(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # The deadline the subject was given on entering `to_state` (None: none, or an entry
+    # that entered no state). A copy of the subject's due_at at that moment, outside the
+    # hash: the response rate (stats/) compares the next entry's time with it.
+    due_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
 
     actor = relationship("Person")
     org = relationship("OrgNode")
@@ -134,7 +138,7 @@ def seal(subject_type: str, subject_id: int, seq: int, head_hash: str) -> str:
 
 
 def append(subject, *, actor_id, actor_name, org_id, role, trigger, from_state, to_state, reason="", payload=None,
-           now: datetime | None = None) -> None:
+           now: datetime | None = None, due_at: datetime | None = None) -> None:
     """Add the next entry for `subject` (whose row the caller has locked) and advance
     the subject's chain head. Runs inside the caller's transaction.
 
@@ -158,6 +162,7 @@ def append(subject, *, actor_id, actor_name, org_id, role, trigger, from_state, 
         "prev_hash": subject.audit_hash or GENESIS,
     }
     values["hash"] = _hash(**values)
+    values["due_at"] = due_at
     subject.audit_seq = values["seq"]
     subject.audit_hash = values["hash"]
     subject.audit_mac = seal(values["subject_type"], values["subject_id"], values["seq"], values["hash"])

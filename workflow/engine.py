@@ -417,6 +417,7 @@ def fire(model: type, subject_id: int, trigger: str, actor, expected_version: in
             to_state=transition.dest,
             reason=ctx.reason,
             payload=ctx.payload,
+            due_at=subject.due_at if transition.dest != ctx.from_state else None,
         )
         _write_subject(subject)
         announce(subject, trigger, actor, from_state=ctx.from_state, to_state=transition.dest,
@@ -556,5 +557,6 @@ def start(subject, actor, *, state: str | None = None, trigger: str = "create", 
         to_state=first,
         reason=reason,
         payload=payload,
+        due_at=subject.due_at,
     )
     announce(subject, trigger, actor, to_state=first, payload=payload or {})

@@ -1,0 +1,267 @@
+"""The dashboard of a level: the three rates and the counts of its subtree for a period.
+
+Every figure is counted from the issue rows and their audit entries by SQL aggregates
+(no stored counters): one grouped query gives the period's cube (child node x state x
+category x overdue x rating x response), from which every figure and every child's
+row is summed; a second gives the monthly trend. The conditions are those of
+issues/measures.py, which the worklist applies too, so a figure and the list it links
+to count the same items.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from flask_babel import gettext as _
+from sqlalchemy import Index, and_, case, func, literal, literal_column, select, union_all
+
+from core.db import utcnow
+from core.errors import NotFound, NotPermitted
+from core.extensions import db
+from core.types import under_path
+from issues import measures
+from issues.models import RenovationIssue
+from issues.renovation import WORKFLOW
+from orgs import permissions
+from orgs import roles as R
+from orgs.models import OrgNode
+from rules import categories
+from stats.periods import Period, local_midnight_utc, months_ending
+
+# The dashboard reads a node's items of a period as an index range (migration dash_0001).
+Index("ix_renovation_issue_created_path", RenovationIssue.created_at, RenovationIssue.path, RenovationIssue.state)
+
+# Staff of the street, community, grid and building group levels (and admins) see the
+# dashboard and ledgers of their subtree.
+permissions.register("stats.view", subtree=R.LEVEL_STAFF[:-1])
+
+# Children of these levels are not drilled into: a member household answers for
+# neighbour households, whose issues carry their building group's path.
+LEAF_LEVELS = ("building_group", "member_household")
+
+
+@dataclass
+class Figures:
+    total: int = 0
+    ended: int = 0
+    resolved: int = 0
+    rated: int = 0
+    satisfied: int = 0
+    rating_sum: int = 0
+    on_time: int = 0
+    late: int = 0
+    overdue: int = 0
+
+    def add(self, count: int, state: str, overdue: bool, satisfaction: int | None, response: str) -> None:
+        self.total += count
+        if state in measures.ENDED_STATES:
+            self.ended += count
+        if state in measures.RESOLVED_STATES:
+            self.resolved += count
+        if satisfaction is not None:
+            self.rated += count
+            self.rating_sum += count * satisfaction
+            if satisfaction >= measures.SATISFIED_MIN:
+                self.satisfied += count
+        if response == "on_time":
+            self.on_time += count
+        elif response == "late":
+            self.late += count
+        if overdue:
+            self.overdue += count
+
+    @property
+    def response_rate(self) -> Decimal | None:
+        return percent(self.on_time, self.on_time + self.late)
+
+    @property
+    def resolution_rate(self) -> Decimal | None:
+        return percent(self.resolved, self.ended)
+
+    @property
+    def satisfaction_rate(self) -> Decimal | None:
+        return percent(self.satisfied, self.rated)
+
+    @property
+    def mean_rating(self) -> Decimal | None:
+        if not self.rated:
+            return None
+        return (Decimal(self.rating_sum) / Decimal(self.rated)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+    def as_dict(self) -> dict:
+        def text(value):
+            return None if value is None else str(value)
+
+        return {
+            "total": self.total, "ended": self.ended, "resolved": self.resolved, "rated": self.rated,
+            "satisfied": self.satisfied, "responded_on_time": self.on_time, "responded_late": self.late,
+            "overdue": self.overdue, "response_rate": text(self.response_rate),
+            "resolution_rate": text(self.resolution_rate), "satisfaction_rate": text(self.satisfaction_rate),
+            "mean_rating": text(self.mean_rating),
+        }
+
+
+def percent(part: int, whole: int) -> Decimal | None:
+    """part/whole in per cent to one decimal (exact rounding), None when whole is 0."""
+    if not whole:
+        return None
+    return (Decimal(part * 100) / Decimal(whole)).quantize(Decimal("0.1"), ROUND_HALF_UP)
+
+
+@dataclass
+class Count:
+    code: str
+    label: str
+    count: int
+    args: dict  # the worklist filter for exactly these items
+
+
+@dataclass
+class Month:
+    first: date
+    raised: int
+    ended: int
+    resolved: int
+
+
+@dataclass
+class Dashboard:
+    node: OrgNode
+    period: Period
+    now: datetime
+    figures: Figures
+    by_state: list[Count]
+    by_category: list[Count]
+    by_level: list[Count]
+    children: list[tuple[OrgNode, Figures]]
+    trend: list[Month]
+    ancestors: list[OrgNode] = field(default_factory=list)
+
+    def worklist_args(self, **extra) -> dict:
+        """Arguments of /issues for the items of this dashboard (node and period), narrowed by `extra`."""
+        return {"queue": "all", "node": self.node.id, **self.period.args(), **extra}
+
+
+def parse_node(raw: str | None) -> int | None:
+    """A `node` argument as an org node id (None when absent); anything else is no node: 404."""
+    if not raw:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise NotFound(_("Not found.")) from None
+    if not 0 < value < 2**31:
+        raise NotFound(_("Not found."))
+    return value
+
+
+def home_node(actor) -> OrgNode:
+    """The org node of the viewer's membership that may see a dashboard (the highest)."""
+    grants = permissions.action("stats.view").grants
+    memberships = [m for m in actor.memberships if grants.get(m.role) == permissions.SUBTREE]
+    if not memberships:
+        raise NotPermitted(_("You are not permitted to do this."))
+    return min(memberships, key=lambda m: len(m.org.path)).org
+
+
+def viewed_node(actor, node_id: int | None) -> OrgNode:
+    """The node asked for (else the viewer's own); outside the viewer's subtree: 404."""
+    if node_id is None:
+        return home_node(actor)
+    node = db.session.get(OrgNode, node_id)
+    if node is None:
+        raise NotFound(_("Not found."))
+    permissions.require(actor, "stats.view", node)
+    return node
+
+
+def drill_children(node: OrgNode) -> list[OrgNode]:
+    if node.level_code in LEAF_LEVELS:
+        return []
+    return list(db.session.scalars(
+        select(OrgNode).where(OrgNode.parent_id == node.id, OrgNode.level_code != "member_household")
+        .order_by(OrgNode.code)))
+
+
+def _in(node: OrgNode, period: Period):
+    return and_(under_path(RenovationIssue.path, node.path), RenovationIssue.created_at >= period.start,
+                RenovationIssue.created_at < period.end)
+
+
+def _cube(node: OrgNode, children: list[OrgNode], period: Period, now: datetime):
+    child = (case(*[(under_path(RenovationIssue.path, c.path), literal(c.id)) for c in children], else_=literal(0))
+             if children else literal(0)).label("child")
+    overdue = case((measures.overdue(now), 1), else_=0).label("overdue")
+    response = measures.response_class(now).label("response")
+    stmt = (
+        measures.with_first_entries(
+            select(child, RenovationIssue.state, RenovationIssue.category, overdue, RenovationIssue.satisfaction,
+                   response, func.count().label("n")).select_from(RenovationIssue))
+        .where(_in(node, period))
+        # By the output names: the expressions are evaluated once per row.
+        .group_by(literal_column("child"), RenovationIssue.state, RenovationIssue.category,
+                  literal_column("overdue"), RenovationIssue.satisfaction, literal_column("response"))
+    )
+    return db.session.execute(stmt).all()
+
+
+def month_last_day(first: date) -> date:
+    """The last day of the month that begins on `first`."""
+    following = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
+    return date.fromordinal(following.toordinal() - 1)
+
+
+def _trend(node: OrgNode, period: Period) -> list[Month]:
+    """Items raised per month over the 12 months ending with the period's last one, and
+    how many of them have ended and been resolved: one range of the (created_at, path,
+    state) index per month, read without touching the table (no per-row month
+    expression to compute and group by)."""
+    months = months_ending(period.last)
+    ended = func.sum(case((measures.ended(), 1), else_=0))
+    resolved = func.sum(case((measures.resolved(), 1), else_=0))
+    parts = [
+        select(literal(index).label("month"), func.count().label("n"), ended.label("ended"),
+               resolved.label("resolved"))
+        .where(under_path(RenovationIssue.path, node.path),
+               RenovationIssue.created_at >= local_midnight_utc(first),
+               RenovationIssue.created_at < local_midnight_utc(month_last_day(first) + timedelta(days=1)))
+        for index, first in enumerate(months)
+    ]
+    found = {row.month: row for row in db.session.execute(union_all(*parts))}
+    return [Month(first, found[i].n, int(found[i].ended or 0), int(found[i].resolved or 0))
+            for i, first in enumerate(months)]
+
+
+def dashboard(actor, node_id: int | None, period: Period, now: datetime | None = None) -> Dashboard:
+    """The dashboard of `node_id` (else the viewer's own node) for `period`."""
+    now = now or utcnow()
+    node = viewed_node(actor, node_id)
+    children = drill_children(node)
+    figures = Figures()
+    per_child = {c.id: Figures() for c in children}
+    states: dict[str, int] = {}
+    cats: dict[str, int] = {}
+    for row in _cube(node, children, period, now):
+        figures.add(row.n, row.state, bool(row.overdue), row.satisfaction, row.response)
+        if row.child in per_child:
+            per_child[row.child].add(row.n, row.state, bool(row.overdue), row.satisfaction, row.response)
+        states[row.state] = states.get(row.state, 0) + row.n
+        cats[row.category] = cats.get(row.category, 0) + row.n
+    by_state = [Count(name, str(state.label), states.get(name, 0), {"state": name})
+                for name, state in WORKFLOW.states.items()]
+    by_category = [Count(code, str(label), cats.get(code, 0), {"category": code})
+                   for code, label in categories.CATEGORIES.items()]
+    levels: dict[str, int] = {}
+    for name, count in states.items():
+        level = WORKFLOW.states[name].level if name in WORKFLOW.states else None
+        if level:
+            levels[level] = levels.get(level, 0) + count
+    by_level = [Count(level.code, str(level.label), levels.get(level.code, 0), {"level": level.code})
+                for level in R.LEVELS]
+    ancestors = list(db.session.scalars(
+        select(OrgNode).where(OrgNode.id.in_(node.ancestor_ids()[:-1])).order_by(OrgNode.depth)))
+    home = home_node(actor)
+    ancestors = [a for a in ancestors if a.path.startswith(home.path)]
+    return Dashboard(node, period, now, figures, by_state, by_category, by_level,
+                     [(c, per_child[c.id]) for c in children], _trend(node, period), ancestors)
