@@ -243,7 +243,9 @@ def record_pdf(inspection_id: int):
         raise NotFound(_("Not found."))
     return Response(
         documents.document_bytes(record), mimetype="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{record.filename}"',  # opens in the reader
+        # Opens in the reader; ?download=1 saves it instead.
+        headers={"Content-Disposition": f'{"attachment" if request.args.get("download") else "inline"}; '
+                                        f'filename="{record.filename}"',
                  "Cache-Control": "private, max-age=86400", "ETag": f'"{record.sha256}"'},
     )
 
