@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
@@ -147,12 +148,35 @@ def record_item(inspection_id: int, item_id: int):
     form = ItemForm()
     if not form.validate_on_submit():
         return _invalid_form(form, _page_url(inspection))
-    return _run(
-        lambda: services.record_item(current_user, inspection_id, form.version.data, item_id=item_id,
-                                     result=form.result.data, notes=form.notes.data or "",
-                                     photos=photos_from(form.photos.data)),
-        _("The result is recorded."), _page_url(inspection),
-    )
+    try:
+        services.record_item(current_user, inspection_id, form.version.data, item_id=item_id,
+                             result=form.result.data, notes=form.notes.data or "", photos=photos_from(form.photos.data))
+    except DomainError as err:
+        db.session.rollback()
+        flash_error(err)
+        return redirect(_page_url(inspection) + f"#item-{item_id}")
+    flash(_("The result is recorded."), "info")
+    # On to the next item still to check, not back to the top of a long checklist.
+    db.session.expire_all()
+    following = services.next_to_record(services.get_inspection(current_user, inspection_id))
+    return redirect(_page_url(inspection) + (f"#item-{following}" if following else "#checklist-end"))
+
+
+@bp.route("/acceptance/<int:inspection_id>/items/rest-passed", methods=["POST"])
+@login_required
+def record_rest_passed(inspection_id: int):
+    inspection = _inspection(inspection_id)
+    form = StepForm()
+    if not form.validate_on_submit():
+        return _invalid_form(form, _page_url(inspection))
+    try:
+        count = services.record_rest_passed(current_user, inspection_id, form.version.data)
+    except DomainError as err:
+        db.session.rollback()
+        flash_error(err)
+        return redirect(_page_url(inspection))
+    flash(ngettext("%(num)d item recorded as passed.", "%(num)d items recorded as passed.", count), "info")
+    return redirect(_page_url(inspection) + "#checklist-end")
 
 
 @bp.route("/acceptance/<int:inspection_id>/findings", methods=["POST"])
@@ -219,7 +243,9 @@ def record_pdf(inspection_id: int):
         raise NotFound(_("Not found."))
     return Response(
         documents.document_bytes(record), mimetype="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{record.filename}"',  # opens in the reader
+        # Opens in the reader; ?download=1 saves it instead.
+        headers={"Content-Disposition": f'{"attachment" if request.args.get("download") else "inline"}; '
+                                        f'filename="{record.filename}"',
                  "Cache-Control": "private, max-age=86400", "ETag": f'"{record.sha256}"'},
     )
 

@@ -104,7 +104,8 @@ def pdf(convention_id: int, number: int):
     version, data = _pdf_of(convention_id, number)
     filename = f"convention-{convention_id}-v{number}.pdf"
     return Response(data, mimetype="application/pdf", headers={
-        "Content-Disposition": f'inline; filename="{filename}"',  # opens in the phone's reader
+        # Opens in the phone's reader; ?download=1 saves it instead.
+        "Content-Disposition": f'{"attachment" if request.args.get("download") else "inline"}; filename="{filename}"',
         "X-Content-SHA256": version.pdf_sha256 or "",
     })
 

@@ -158,7 +158,7 @@ MEETING_WORKFLOW = Workflow("taskforce_meeting", MEETING_STATES, MEETING_TRANSIT
 TASK_FORCE_WORKFLOW = Workflow(
     "task_force", [State("standing", _l("Standing"), deadline=False)], [], initial="standing",
     event_labels={"create": _l("Set up"), "member_added": _l("Member added"),
-                  "member_left": _l("Member left")},
+                  "member_left": _l("Member left"), "schedule": _l("Meetings scheduled")},
 )
 
 

@@ -120,3 +120,5 @@ def test_the_signed_pdf_opens_in_the_reader(app, world, client):
     if response.status_code == 404:
         pytest.skip("no signed PDF is issued without signing keys in this deployment")
     assert response.headers["Content-Disposition"].startswith("inline;")
+    saved = client.get(f"/conventions/{convention_id}/versions/{number}/pdf?download=1")
+    assert saved.headers["Content-Disposition"].startswith("attachment;") and saved.data == response.data

@@ -29,7 +29,7 @@ def items(app, world):
         d = raise_demand(world, title="屋顶漏水")
         e = raise_demand(world, title="雨水管", category="basic", subcategory="drainage")
         fire("group", e, "resolve", reason="已疏通")
-        fire("resident", e, "rate", satisfaction="2")
+        fire("resident", e, "rate", satisfaction="3")  # not satisfied (below 4), not low enough to reopen
         f = raise_demand(world, username="grid2", household_index=16, title="东区路灯")
         db.session.remove()
     return {"a": a, "b": b, "c": c, "d": d, "e": e, "f": f}
