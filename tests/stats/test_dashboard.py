@@ -76,7 +76,7 @@ def test_api_figures_agree_with_a_direct_count(app, client, auth, items):
     assert body["figures"]["resolution_rate"] == "66.7"
     assert body["figures"]["satisfaction_rate"] == "50.0"
     assert body["figures"]["response_rate"] == "100.0"
-    assert body["figures"]["mean_rating"] == "3.50"
+    assert body["figures"]["mean_rating"] == "4.00"
     children = {child["name"]: _api_figures(child["figures"]) for child in body["children"]}
     assert children["第1社区党委"] == c1 and children["第2社区党委"]["total"] == 1
     assert {c["code"]: c["count"] for c in body["by_state"]}["review_grid"] == 1
