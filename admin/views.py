@@ -2,7 +2,7 @@
 (/claim, /register). Thin: the work is done by admin.services."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 from flask_wtf import FlaskForm
@@ -48,6 +48,7 @@ def _posted(action, *args, redirect_to: str, **kwargs):
     form = CsrfForm()
     if not form.validate_on_submit():
         flash(_("The form has expired or was not sent from this site. Reload the page and try again."), "error")
+        g.admin_status = 400
         return None, False
     try:
         return action(*args, **kwargs), True
@@ -55,7 +56,13 @@ def _posted(action, *args, redirect_to: str, **kwargs):
         if err.status == 404:
             raise
         flash_error(err)
+        g.admin_status = err.status
         return None, False
+
+
+def _failed() -> int:
+    """The status of a refused form: the domain error's (403, 409, 422 ...), else 422."""
+    return g.get("admin_status", 422)
 
 
 def _form(name: str) -> str:
@@ -136,7 +143,7 @@ def org_node(node_id: int):
         if ok:
             flash(_("Saved."), "info")
             return redirect(url_for("admin.org_node", node_id=node.id))
-        status = 422
+        status = _failed()
         node = services._load(current_user, OrgNode, node_id)
     children = list(db.session.scalars(select(OrgNode).where(OrgNode.parent_id == node.id).order_by(OrgNode.code)))
     estates = list(db.session.scalars(select(Estate).where(Estate.org_id == node.id).order_by(Estate.code)))
@@ -169,7 +176,7 @@ def estate(estate_id: int):
         if ok:
             flash(_("Saved."), "info")
             return redirect(url_for("admin.estate", estate_id=estate_id))
-        status = 422
+        status = _failed()
         place = services._load(current_user, Estate, estate_id)
     return render_template("admin/estate.html", estate=place, orgs=services.building_orgs(place),
                            values=request.form), status
@@ -193,7 +200,7 @@ def unit(unit_id: int):
         if ok:
             flash(_("Saved."), "info")
             return redirect(url_for("admin.unit", unit_id=unit_id))
-        status = 422
+        status = _failed()
         place = services._load(current_user, StairwellUnit, unit_id)
     return render_template("admin/unit.html", unit=place, values=request.form), status
 
@@ -223,7 +230,7 @@ def people():
             person_id, password = result
             return render_template("admin/temporary_password.html", person=db.session.get(Person, person_id),
                                    password=password)
-        status = 422
+        status = _failed()
     query = services.manageable_people_query(current_user)
     q = request.args.get("q", "").strip()[:80]
     if q:
@@ -266,7 +273,7 @@ def person(person_id: int):
             except NotFound:  # the last role in the actor's reach was revoked
                 return redirect(url_for("admin.people"))
             return redirect(url_for("admin.person", person_id=person_id))
-        status = 422
+        status = _failed()
         who = services.load_person(current_user, person_id)
     memberships = sorted(who.memberships, key=lambda m: m.org.path)
     return render_template("admin/person.html", person=who, memberships=memberships, roles=_assignable_roles()), status
@@ -287,7 +294,7 @@ def claims():
         if ok:
             flash(_("The claim has been approved.") if approve else _("The claim has been rejected."), "info")
             return redirect(url_for("admin.claims"))
-        status = 422
+        status = _failed()
     return render_template("admin/claims.html", claims=services.pending_claims(current_user)), status
 
 
@@ -306,7 +313,7 @@ def register():
             session.permanent = True
             flash(_("Your account has been created. Now tell us where you live."), "info")
             return redirect(url_for("admin.claim"))
-        status = 422
+        status = _failed()
     return render_template("admin/register.html", form=form, values=request.form), status
 
 
@@ -323,7 +330,7 @@ def claim():
             else:
                 flash(_("Your claim has been sent to the grid worker of the building."), "info")
             return redirect(url_for("admin.claim"))
-        status = 422
+        status = _failed()
     args = request.args
     estate = db.session.get(Estate, _int("estate", args)) if _int("estate", args) else None
     building = db.session.get(Building, _int("building", args)) if _int("building", args) else None
