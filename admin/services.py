@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import re
 import secrets
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from admin.models import APPROVED, PENDING, REJECTED, AdminLog, HouseholdClaim
 from core.db import lock, utcnow, write_transaction
-from core.errors import NotFound, NotPermitted, ValidationError
+from core.errors import NotFound, NotPermitted, TooManyRequests, ValidationError
 from core.extensions import db
 from orgs import permissions
 from orgs import roles as R
@@ -24,6 +26,7 @@ from orgs.models import (
     Estate,
     Household,
     HouseholdPerson,
+    LoginAttempt,
     Membership,
     OrgLevel,
     OrgNode,
@@ -40,6 +43,11 @@ ROOT_LEVEL = "street_committee"
 MOBILE_RE = re.compile(r"^1\d{10}$")
 CODE_RE = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{2,80}$")
+# Open to the public: registrations per client address, claims per person per day
+# and claims waiting at once, so that nobody floods grid workers or guesses owners' mobiles.
+REGISTRATIONS_PER_WINDOW = 10  # LOGIN_FAILURE_WINDOW: the login throttle's table and window
+CLAIMS_PER_DAY = 10
+CLAIMS_WAITING = 3
 
 
 def _log(actor, action: str, obj, detail: str = "", path: str | None = None) -> None:
@@ -347,8 +355,17 @@ def reset_password(actor, person_id: int) -> str:
 
 # --- household claims --------------------------------------------------------------
 
-def register_resident(name: str, mobile: str, password: str, confirm: str) -> int:
+def register_resident(name: str, mobile: str, password: str, confirm: str, address: str | None = None) -> int:
     with write_transaction():
+        if address:
+            key = "register:" + address[:100]
+            if db.engine.dialect.name == "postgresql":
+                db.session.execute(select(func.pg_advisory_xact_lock(func.hashtext(key))))
+            recent = db.session.scalar(select(func.count()).select_from(LoginAttempt).where(
+                LoginAttempt.key == key, LoginAttempt.at >= utcnow() - current_app.config["LOGIN_FAILURE_WINDOW"])) or 0
+            if recent >= REGISTRATIONS_PER_WINDOW:
+                raise TooManyRequests(_("Too many attempts. Please wait and try again."))
+            db.session.add(LoginAttempt(key=key))
         name = _text(name, _("Name"), 80)
         mobile = _mobile(mobile, free=True)
         _passwords(password, confirm)
@@ -385,6 +402,11 @@ def submit_claim(person, household_id: int, owner_phone: str) -> HouseholdClaim:
                 HouseholdClaim.person_id == person.id, HouseholdClaim.household_id == household.id,
                 HouseholdClaim.status == PENDING)):
             raise ValidationError(_("Your claim for this household is already waiting."))
+        mine = select(func.count()).select_from(HouseholdClaim).where(HouseholdClaim.person_id == person.id)
+        if (db.session.scalar(mine.where(HouseholdClaim.status == PENDING)) or 0) >= CLAIMS_WAITING or (
+                db.session.scalar(mine.where(HouseholdClaim.created_at >= utcnow() - timedelta(days=1))) or 0
+        ) >= CLAIMS_PER_DAY:
+            raise TooManyRequests(_("Too many attempts. Please wait and try again."))
         claim = HouseholdClaim(person_id=person.id, household_id=household.id, owner_phone=owner_phone,
                                path=household.path, status=PENDING, reason="")
         db.session.add(claim)

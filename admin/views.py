@@ -306,7 +306,7 @@ def register():
     status = 200
     if request.method == "POST":
         person_id, ok = _posted(services.register_resident, _form("name"), _form("mobile"), _form("password"),
-                                _form("confirm"), redirect_to="")
+                                _form("confirm"), request.remote_addr, redirect_to="")
         if ok:
             session.clear()
             login_user(db.session.get(Person, person_id))

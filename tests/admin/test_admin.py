@@ -309,3 +309,21 @@ def test_english_interface(world, client, auth):
     client.post("/language", data={"locale": "en", "csrf_token": csrf_token(client)})
     page = client.get("/admin/").get_data(as_text=True)
     assert "System administration" in page and "Accounts" in page
+
+
+def test_claims_and_registrations_are_throttled(world, app):
+    client = app.test_client()
+    post(client, "/register", {"name": "多次", "mobile": "13855556666", "password": PASSWORD, "confirm": PASSWORD})
+    statuses = []
+    for household_id in world.household_ids[1:5]:
+        statuses.append(client.post("/claim", data={"household": household_id, "owner_phone": "13999999999",
+                                                    "csrf_token": csrf_token(client, "/claim")}).status_code)
+    assert statuses == [302, 302, 302, 429]
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(HouseholdClaim)) == 3
+    codes = []
+    for n in range(11):
+        fresh = app.test_client()
+        codes.append(post(fresh, "/register", {"name": "批量", "mobile": f"137000000{n:02d}", "password": PASSWORD,
+                                               "confirm": PASSWORD}).status_code)
+    assert codes[:9] == [302] * 9 and codes[-1] == 429
