@@ -178,7 +178,10 @@ def estate(estate_id: int):
             return redirect(url_for("admin.estate", estate_id=estate_id))
         status = _failed()
         place = services._load(current_user, Estate, estate_id)
-    return render_template("admin/estate.html", estate=place, orgs=services.building_orgs(place),
+    counts = dict(db.session.execute(
+        select(Household.unit_id, func.count()).where(Household.estate_id == place.id).group_by(Household.unit_id)
+    ).all())
+    return render_template("admin/estate.html", estate=place, orgs=services.building_orgs(place), counts=counts,
                            values=request.form), status
 
 

@@ -327,3 +327,31 @@ def test_claims_and_registrations_are_throttled(world, app):
         codes.append(post(fresh, "/register", {"name": "批量", "mobile": f"137000000{n:02d}", "password": PASSWORD,
                                                "confirm": PASSWORD}).status_code)
     assert codes[:9] == [302] * 9 and codes[-1] == 429
+
+
+def test_a_refused_account_leaves_nothing_behind(world, client, auth, app):
+    auth.login("admin")
+    with app.app_context():
+        before = db.session.scalar(select(func.count()).select_from(Person))
+    # The mobile is the resident's already: nothing is written, not even the log line.
+    r = auth.post("/admin/people/", {"name": "重复手机", "username": "dup", "phone": "13800000001",
+                                     "org": "C1", "role": "community_officer"})
+    assert r.status_code == 422 and "该手机号已注册" in r.get_data(as_text=True)
+    r = auth.post("/admin/people/", {"name": "无组织", "username": "noorg", "org": "NOPE", "role": "grid_worker"})
+    assert r.status_code == 404
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Person)) == before
+        assert db.session.scalar(select(func.count()).select_from(AdminLog)) == 0
+
+
+def test_navigation_entries(world, client, auth):
+    auth.login("community")
+    assert "系统管理" in client.get("/").get_data(as_text=True)
+    auth.logout()
+    auth.login("grid")
+    page = client.get("/").get_data(as_text=True)
+    assert "系统管理" not in page and "房屋认领" in page
+    auth.logout()
+    auth.login("resident")
+    page = client.get("/").get_data(as_text=True)
+    assert "系统管理" not in page and "我的房屋" in page
