@@ -105,7 +105,9 @@ def _get(model, ident):
     return obj
 
 
-def _load(actor, model, ident, action: str = MANAGE):
+def load(actor, model, ident, action: str = MANAGE):
+    """An object the actor may administer: missing or outside jurisdiction is 404, inside
+    but not permitted 403."""
     obj = _get(model, ident)
     permissions.require(actor, action, obj)
     return obj
@@ -151,7 +153,7 @@ def child_levels(node: OrgNode) -> list[OrgLevel]:
 
 def add_child(actor, parent_id: int, level_code: str, code: str, name: str) -> OrgNode:
     with write_transaction():
-        parent = _load(actor, OrgNode, parent_id)
+        parent = load(actor, OrgNode, parent_id)
         node = S.add_org_node(parent, level_code, _code(code), _text(name, _("Name"), 120))
         db.session.flush()
         _log(actor, "org.add", node, f"{node.code} {node.name}")
@@ -160,7 +162,7 @@ def add_child(actor, parent_id: int, level_code: str, code: str, name: str) -> O
 
 def rename_node(actor, node_id: int, name: str) -> None:
     with write_transaction():
-        node = _load(actor, OrgNode, node_id)
+        node = load(actor, OrgNode, node_id)
         old, node.name = node.name, _text(name, _("Name"), 120)
         _log(actor, "org.rename", node, f"{old} -> {node.name}")
 
@@ -169,7 +171,7 @@ def rename_node(actor, node_id: int, name: str) -> None:
 
 def add_estate(actor, org_id: int, code: str, name: str, address: str = "") -> Estate:
     with write_transaction():
-        org = _load(actor, OrgNode, org_id)
+        org = load(actor, OrgNode, org_id)
         estate = S.add_estate(org, _code(code), _text(name, _("Name"), 120), (address or "").strip()[:255])
         db.session.flush()
         _log(actor, "estate.add", estate, f"{estate.code} {estate.name}")
@@ -178,7 +180,7 @@ def add_estate(actor, org_id: int, code: str, name: str, address: str = "") -> E
 
 def edit_estate(actor, estate_id: int, name: str, address: str) -> None:
     with write_transaction():
-        estate = _load(actor, Estate, estate_id)
+        estate = load(actor, Estate, estate_id)
         estate.name = _text(name, _("Name"), 120)
         estate.address = (address or "").strip()[:255]
         _log(actor, "estate.edit", estate, f"{estate.name}; {estate.address}")
@@ -192,11 +194,11 @@ def building_orgs(estate: Estate) -> list[OrgNode]:
 
 def add_building(actor, estate_id: int, number: str, org_id: int | None = None) -> Building:
     with write_transaction():
-        estate = _load(actor, Estate, estate_id)
+        estate = load(actor, Estate, estate_id)
         number = _text(number, _("Building number"), 40)
         org = None
         if org_id:
-            org = _load(actor, OrgNode, org_id)
+            org = load(actor, OrgNode, org_id)
             if not org.path.startswith(estate.path):
                 raise ValidationError(_("The building's group must be below the estate's org."))
         if db.session.scalar(select(Building.id).where(Building.estate_id == estate.id, Building.number == number)):
@@ -210,7 +212,7 @@ def add_building(actor, estate_id: int, number: str, org_id: int | None = None) 
 
 def add_unit(actor, building_id: int, number: str) -> StairwellUnit:
     with write_transaction():
-        building = _load(actor, Building, building_id)
+        building = load(actor, Building, building_id)
         number = _text(number, _("Unit number"), 40)
         if db.session.scalar(select(StairwellUnit.id).where(
                 StairwellUnit.building_id == building.id, StairwellUnit.number == number)):
@@ -245,7 +247,7 @@ def _adults(value) -> int:
 
 def add_household(actor, unit_id: int, room: str, area, adult_count=0) -> Household:
     with write_transaction():
-        unit = _load(actor, StairwellUnit, unit_id)
+        unit = load(actor, StairwellUnit, unit_id)
         room = _text(room, _("Room"), 40)
         if db.session.scalar(select(Household.id).where(Household.unit_id == unit.id, Household.room == room)):
             raise ValidationError(_("This unit already has a room %(room)s.", room=room))
@@ -258,7 +260,7 @@ def add_household(actor, unit_id: int, room: str, area, adult_count=0) -> Househ
 
 def edit_household(actor, household_id: int, area, adult_count) -> None:
     with write_transaction():
-        household = _load(actor, Household, household_id)
+        household = load(actor, Household, household_id)
         old = household.area
         household.area = _area(area)
         household.adult_count = _adults(adult_count)
@@ -420,7 +422,7 @@ def submit_claim(person, household_id: int, owner_phone: str) -> HouseholdClaim:
 
 def decide_claim(actor, claim_id: int, approve: bool, reason: str) -> None:
     with write_transaction():
-        claim = _load(actor, HouseholdClaim, claim_id, CLAIMS)
+        claim = load(actor, HouseholdClaim, claim_id, CLAIMS)
         if claim.status != PENDING:
             raise ValidationError(_("This claim has already been decided."))
         reason = (reason or "").strip()[:2000]

@@ -126,7 +126,7 @@ def index():
 @bp.route("/admin/orgs/<int:node_id>", methods=["GET", "POST"])
 @login_required
 def org_node(node_id: int):
-    node = services._load(current_user, OrgNode, node_id)
+    node = services.load(current_user, OrgNode, node_id)
     status = 200
     if request.method == "POST":
         what = _form("what")
@@ -144,7 +144,7 @@ def org_node(node_id: int):
             flash(_("Saved."), "info")
             return redirect(url_for("admin.org_node", node_id=node.id))
         status = _failed()
-        node = services._load(current_user, OrgNode, node_id)
+        node = services.load(current_user, OrgNode, node_id)
     children = list(db.session.scalars(select(OrgNode).where(OrgNode.parent_id == node.id).order_by(OrgNode.code)))
     estates = list(db.session.scalars(select(Estate).where(Estate.org_id == node.id).order_by(Estate.code)))
     ancestors = [n for n in db.session.scalars(select(OrgNode).where(OrgNode.id.in_(node.ancestor_ids()[:-1])))
@@ -159,7 +159,7 @@ def org_node(node_id: int):
 @bp.route("/admin/estates/<int:estate_id>", methods=["GET", "POST"])
 @login_required
 def estate(estate_id: int):
-    place = services._load(current_user, Estate, estate_id)
+    place = services.load(current_user, Estate, estate_id)
     status = 200
     if request.method == "POST":
         what = _form("what")
@@ -177,7 +177,7 @@ def estate(estate_id: int):
             flash(_("Saved."), "info")
             return redirect(url_for("admin.estate", estate_id=estate_id))
         status = _failed()
-        place = services._load(current_user, Estate, estate_id)
+        place = services.load(current_user, Estate, estate_id)
     counts = dict(db.session.execute(
         select(Household.unit_id, func.count()).where(Household.estate_id == place.id).group_by(Household.unit_id)
     ).all())
@@ -188,7 +188,7 @@ def estate(estate_id: int):
 @bp.route("/admin/units/<int:unit_id>", methods=["GET", "POST"])
 @login_required
 def unit(unit_id: int):
-    place = services._load(current_user, StairwellUnit, unit_id)
+    place = services.load(current_user, StairwellUnit, unit_id)
     status = 200
     if request.method == "POST":
         what = _form("what")
@@ -204,7 +204,7 @@ def unit(unit_id: int):
             flash(_("Saved."), "info")
             return redirect(url_for("admin.unit", unit_id=unit_id))
         status = _failed()
-        place = services._load(current_user, StairwellUnit, unit_id)
+        place = services.load(current_user, StairwellUnit, unit_id)
     return render_template("admin/unit.html", unit=place, values=request.form), status
 
 
