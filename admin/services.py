@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from admin.models import APPROVED, PENDING, REJECTED, AdminLog, HouseholdClaim
 from core.db import lock, utcnow, write_transaction
@@ -278,20 +278,25 @@ def _may_grant(actor, org: OrgNode, role: str) -> None:
 
 
 def manageable_people_query(actor):
-    """People with a role somewhere in the actor's subtrees."""
+    """People with a role, or a household in the roster, somewhere in the actor's subtrees."""
     paths = permissions.subtree_paths(actor, MANAGE)
-    in_scope = select(Membership.person_id).join(OrgNode, Membership.org_id == OrgNode.id).where(
+    with_role = select(Membership.person_id).join(OrgNode, Membership.org_id == OrgNode.id).where(
         permissions.path_filter(OrgNode.path, paths))
-    return select(Person).where(Person.id.in_(in_scope))
+    in_roster = select(HouseholdPerson.person_id).join(Household, HouseholdPerson.household_id == Household.id).where(
+        permissions.path_filter(Household.path, paths))
+    return select(Person).where(or_(Person.id.in_(with_role), Person.id.in_(in_roster)))
 
 
 def load_person(actor, person_id: int) -> Person:
-    """A person the actor manages: every role they hold lies in the actor's subtrees
-    (a community officer cannot reset the street officer's password); anyone else is 404."""
+    """A person the actor manages: every role they hold and every household they are in
+    lies in the actor's subtrees (a community officer cannot reset the street officer's
+    password); anyone else is 404. An owner in the roster without an account is given one
+    by resetting the password: they log in with their mobile and the temporary password."""
     person = db.session.get(Person, person_id)
-    if person is None or not person.memberships:
+    if person is None:
         raise NotFound(_("Not found."))
-    if not all(permissions.can(actor, MANAGE, m.org) for m in person.memberships):
+    scopes = [m.org for m in person.memberships] + [link.household for link in person.household_links]
+    if not scopes or not all(permissions.can(actor, MANAGE, scope) for scope in scopes):
         raise NotFound(_("Not found."))
     return person
 
@@ -351,7 +356,8 @@ def reset_password(actor, person_id: int) -> str:
         person.must_change_password = True
         person.session_epoch += 1
         _log(actor, "account.reset_password", person, person.username or person.phone or "",
-             path=min((m.org.path for m in person.memberships), key=len))
+             path=min([m.org.path for m in person.memberships] + [h.household.path for h in person.household_links],
+                      key=len))
         return password
 
 
@@ -369,6 +375,10 @@ def register_resident(name: str, mobile: str, password: str, confirm: str, addre
                 raise TooManyRequests(_("Too many attempts. Please wait and try again."))
             db.session.add(LoginAttempt(key=key))
         name = _text(name, _("Name"), 80)
+        known = db.session.scalar(select(Person).where(Person.phone == _mobile(mobile)))
+        if known is not None and not known.password_hash:
+            raise ValidationError(_("This mobile number is in the roster: your community or grid worker can give "
+                                    "you an account with a temporary password."))
         mobile = _mobile(mobile, free=True)
         _passwords(password, confirm)
         person = S.add_person(name, phone=mobile, password=password)

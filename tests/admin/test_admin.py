@@ -355,3 +355,29 @@ def test_navigation_entries(world, client, auth):
     auth.login("resident")
     page = client.get("/").get_data(as_text=True)
     assert "系统管理" not in page and "我的房屋" in page
+
+
+def test_an_owner_in_the_roster_gets_an_account_by_a_password_reset(world, client, auth, app):
+    with app.app_context():
+        from core.db import write_transaction
+        from orgs import services as S
+        with write_transaction():
+            owner = S.add_person("钱业主", phone="13866667777")
+            S.link_household(owner, db.session.get(Household, world.household_ids[2]), "owner")
+        owner_id = owner.id
+    # The owner cannot register: the mobile is in the roster already.
+    refused = post(app.test_client(), "/register", {"name": "钱业主", "mobile": "13866667777", "password": PASSWORD,
+                                                    "confirm": PASSWORD})
+    assert refused.status_code == 422 and "该手机号已在名册中" in refused.get_data(as_text=True)
+    auth.login("community2")  # the other community: not theirs
+    assert client.get(f"/admin/people/{owner_id}").status_code == 404
+    auth.logout()
+    auth.login("community")
+    assert "钱业主" in client.get("/admin/people/?q=钱").get_data(as_text=True)
+    assert "测试1小区" in client.get(f"/admin/people/{owner_id}").get_data(as_text=True)
+    r = auth.post(f"/admin/people/{owner_id}", {"what": "reset"})
+    import re
+    temp = re.search(r'id="temp-password" type="text" readonly value="([^"]+)"', r.get_data(as_text=True)).group(1)
+    owner_client = app.test_client()
+    assert Auth(owner_client).login("13866667777", temp).status_code == 302
+    assert owner_client.get("/").headers["Location"].endswith("/password")
