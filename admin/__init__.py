@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
-from admin import models, services, views  # noqa: F401 - models: tables
+from admin import api, models, services, views  # noqa: F401 - models: tables, api: routes
 from core.nav import add_nav
 from orgs import permissions
 
