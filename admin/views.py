@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from admin import services
 from admin.models import HouseholdClaim
@@ -52,6 +53,13 @@ def _posted(action, *args, redirect_to: str, **kwargs):
         return None, False
     try:
         return action(*args, **kwargs), True
+    except IntegrityError:
+        # Another request added the same name or code a moment before (the checks ran
+        # before its commit); nothing of this one was written.
+        db.session.rollback()
+        flash(_("Someone else added the same name or code at the same moment. Nothing was saved."), "error")
+        g.admin_status = 409
+        return None, False
     except DomainError as err:
         if err.status == 404:
             raise

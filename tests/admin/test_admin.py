@@ -381,3 +381,14 @@ def test_an_owner_in_the_roster_gets_an_account_by_a_password_reset(world, clien
     owner_client = app.test_client()
     assert Auth(owner_client).login("13866667777", temp).status_code == 302
     assert owner_client.get("/").headers["Location"].endswith("/password")
+
+
+def test_a_duplicate_written_by_another_request_answers_409(world, client, auth, app, monkeypatch):
+    """The account name check passes, then the insert meets the unique constraint (as when
+    another request committed the same name between the check and the insert)."""
+    auth.login("admin")
+    monkeypatch.setattr(services, "_username", lambda value: value)
+    r = auth.post("/admin/people/", {"name": "重名", "username": "grid", "org": "C1G1", "role": "grid_worker"})
+    assert r.status_code == 409 and "同一时间" in r.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Person).where(Person.name == "重名")) == 0
