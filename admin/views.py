@@ -10,14 +10,13 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from admin import services
-from admin.models import HouseholdClaim
 from core.errors import DomainError, NotFound
 from core.extensions import db
 from core.web import flash_error
 from orgs import permissions
 from orgs import roles as R
 from orgs import services as org_services
-from orgs.models import Building, Estate, Household, Membership, OrgNode, Person, StairwellUnit
+from orgs.models import Building, Estate, Household, OrgNode, Person, StairwellUnit
 
 bp = Blueprint("admin", __name__)
 PER_PAGE = 50
@@ -44,7 +43,7 @@ def _setup_link():
     return {"setup_open": services.setup_open}
 
 
-def _posted(action, *args, redirect_to: str, **kwargs):
+def _posted(action, *args, **kwargs):
     """Run a service on a posted form: on a domain error flash it and stay (4xx)."""
     form = CsrfForm()
     if not form.validate_on_submit():
@@ -139,13 +138,13 @@ def org_node(node_id: int):
     if request.method == "POST":
         what = _form("what")
         if what == "rename":
-            _result, ok = _posted(services.rename_node, current_user, node.id, _form("name"), redirect_to="")
+            _result, ok = _posted(services.rename_node, current_user, node.id, _form("name"))
         elif what == "child":
             _result, ok = _posted(services.add_child, current_user, node.id, _form("level"), _form("code"),
-                                  _form("name"), redirect_to="")
+                                  _form("name"))
         elif what == "estate":
             _result, ok = _posted(services.add_estate, current_user, node.id, _form("code"), _form("name"),
-                                  _form("address"), redirect_to="")
+                                  _form("address"))
         else:
             ok = False
         if ok:
@@ -172,13 +171,11 @@ def estate(estate_id: int):
     if request.method == "POST":
         what = _form("what")
         if what == "edit":
-            _r, ok = _posted(services.edit_estate, current_user, place.id, _form("name"), _form("address"),
-                             redirect_to="")
+            _r, ok = _posted(services.edit_estate, current_user, place.id, _form("name"), _form("address"))
         elif what == "building":
-            _r, ok = _posted(services.add_building, current_user, place.id, _form("number"), _int("org"),
-                             redirect_to="")
+            _r, ok = _posted(services.add_building, current_user, place.id, _form("number"), _int("org"))
         elif what == "unit":
-            _r, ok = _posted(services.add_unit, current_user, _int("building"), _form("number"), redirect_to="")
+            _r, ok = _posted(services.add_unit, current_user, _int("building"), _form("number"))
         else:
             ok = False
         if ok:
@@ -202,10 +199,10 @@ def unit(unit_id: int):
         what = _form("what")
         if what == "household":
             _r, ok = _posted(services.add_household, current_user, place.id, _form("room"), _form("area"),
-                             _form("adult_count") or 0, redirect_to="")
+                             _form("adult_count") or 0)
         elif what == "edit":
             _r, ok = _posted(services.edit_household, current_user, _int("household"), _form("area"),
-                             _form("adult_count") or 0, redirect_to="")
+                             _form("adult_count") or 0)
         else:
             ok = False
         if ok:
@@ -236,7 +233,7 @@ def people():
         def create():
             return services.create_account(current_user, _form("name"), _form("username"), _form("phone"),
                                            _org_by_code(_form("org")), _form("role"))
-        result, ok = _posted(create, redirect_to="")
+        result, ok = _posted(create)
         if ok:
             person_id, password = result
             return render_template("admin/temporary_password.html", person=db.session.get(Person, person_id),
@@ -266,15 +263,14 @@ def person(person_id: int):
     if request.method == "POST":
         what = _form("what")
         if what == "reset":
-            password, ok = _posted(services.reset_password, current_user, who.id, redirect_to="")
+            password, ok = _posted(services.reset_password, current_user, who.id)
             if ok:
                 return render_template("admin/temporary_password.html", person=db.session.get(Person, person_id),
                                        password=password)
         elif what == "grant":
-            _r, ok = _posted(lambda: services.grant(current_user, who.id, _org_by_code(_form("org")), _form("role")),
-                             redirect_to="")
+            _r, ok = _posted(lambda: services.grant(current_user, who.id, _org_by_code(_form("org")), _form("role")))
         elif what == "revoke":
-            _r, ok = _posted(services.revoke, current_user, _int("membership"), redirect_to="")
+            _r, ok = _posted(services.revoke, current_user, _int("membership"))
         else:
             ok = False
         if ok:
@@ -300,8 +296,7 @@ def claims():
     status = 200
     if request.method == "POST":
         approve = _form("decision") == "approve"
-        _r, ok = _posted(services.decide_claim, current_user, _int("claim"), approve, _form("reason"),
-                         redirect_to="")
+        _r, ok = _posted(services.decide_claim, current_user, _int("claim"), approve, _form("reason"))
         if ok:
             flash(_("The claim has been approved.") if approve else _("The claim has been rejected."), "info")
             return redirect(url_for("admin.claims"))
@@ -317,7 +312,7 @@ def register():
     status = 200
     if request.method == "POST":
         person_id, ok = _posted(services.register_resident, _form("name"), _form("mobile"), _form("password"),
-                                _form("confirm"), request.remote_addr, redirect_to="")
+                                _form("confirm"), request.remote_addr)
         if ok:
             session.clear()
             login_user(db.session.get(Person, person_id))
@@ -333,8 +328,7 @@ def register():
 def claim():
     status = 200
     if request.method == "POST":
-        claim_row, ok = _posted(services.submit_claim, current_user, _int("household"), _form("owner_phone"),
-                                redirect_to="")
+        claim_row, ok = _posted(services.submit_claim, current_user, _int("household"), _form("owner_phone"))
         if ok:
             if claim_row.status == "approved":
                 flash(_("Your household has been added to your account."), "info")
