@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import acceptance
+import admin
 import aftercare
 import conventions
 import dispatch
@@ -82,7 +83,7 @@ def select_locale() -> str:
 # The packages, in the order they are set up: each registers its own blueprints, API routes,
 # CLI, navigation entries, demo data loader (run in this order) and deadline sweep step.
 PACKAGES = (orgs, workflow, procedures, dispatch, issues, conventions, acceptance, plans, documents, taskforce,
-            aftercare, stats, notify)
+            aftercare, stats, notify, admin)
 
 
 def register_extensions(app: Flask) -> None:

@@ -268,6 +268,8 @@ class Person(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Bumped on password change so that other sessions and remember-me cookies die.
     session_epoch: Mapped[int] = mapped_column(Integer, default=0)
+    # Set when an administrator resets the password: the person must choose a new one at next login.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     locale: Mapped[Optional[str]] = mapped_column(String(20))
     email: Mapped[Optional[str]] = mapped_column(String(254))  # for notifications by mail (notify/)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
@@ -287,6 +289,7 @@ class Person(UserMixin, db.Model):
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+        self.must_change_password = False
 
     def check_password(self, password: str) -> bool:
         return bool(self.password_hash) and check_password_hash(self.password_hash, password)
