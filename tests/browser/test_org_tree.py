@@ -14,6 +14,8 @@ def test_street_officer_drills_down_from_street_to_household(live_server, page, 
     page.click("text=1号楼")
     page.click("text=1单元")
     page.click("text=101")
+    page.wait_for_url("**/households/*")
+    page.wait_for_load_state()
     assert "登记面积" in page.content()
     assert "81.50" in page.content()
 
