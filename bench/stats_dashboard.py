@@ -156,8 +156,6 @@ def measure(app, person_id: int, runs: int) -> dict[str, float]:
                   f"satisfaction {board.figures.satisfaction_rate}%)", flush=True)
         db.session.remove()
     client = app.test_client()
-    with app.test_request_context():
-        pass
     with client.session_transaction() as session:
         session["_user_id"] = f"{person_id}:0"
         session["_fresh"] = True

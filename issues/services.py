@@ -143,7 +143,7 @@ def raise_issue(actor, *, title: str, description: str, category: str, subcatego
             location=spot.location or None, latitude=spot.latitude, longitude=spot.longitude,
         )
         engine.start(issue, actor, state=initial_state_for(issue), payload={"photos": len(photos)})
-        _store_photos(issue, actor, photos)
+        store_photos(issue, actor, photos)
     return issue
 
 
@@ -179,7 +179,7 @@ def add_photos(actor, issue_id: int, photos: list[Photo]) -> RenovationIssue:
         if not may_add_photos(actor, issue):
             raise NotPermitted(_("Only the person who raised the issue or the staff working on it may add photos."))
         validate_photos(photos, already=len(issue.photos))
-        _store_photos(issue, actor, photos)
+        store_photos(issue, actor, photos)
         audit.append(issue, actor_id=actor.id, actor_name=actor.name, org_id=None, role=None, trigger="add_photos",
                      from_state=issue.state, to_state=issue.state, payload={"photos": len(photos)})
         issue.version += 1
@@ -190,8 +190,6 @@ def may_add_photos(actor, issue: RenovationIssue) -> bool:
     return issue.open and (issue.raised_by_id == actor.id or permissions.is_staff(actor))
 
 
-def _store_photos(issue: RenovationIssue, actor, photos: list[Photo]) -> None:
-    store_photos(issue, actor, photos)
 
 
 # --- reading ---------------------------------------------------------------------

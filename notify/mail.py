@@ -10,6 +10,8 @@ server also recognises a copy.
 """
 from __future__ import annotations
 
+import contextlib
+
 import smtplib
 import ssl
 import uuid
@@ -60,10 +62,9 @@ class Mailer:
 
     def close(self) -> None:
         if self.connection is not None:
-            try:
+            # A server that already dropped the connection has nothing left to say goodbye to.
+            with contextlib.suppress(smtplib.SMTPException, OSError):
                 self.connection.quit()
-            except (smtplib.SMTPException, OSError):
-                pass
             self.connection = None
 
 
