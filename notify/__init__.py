@@ -12,20 +12,25 @@ from workflow import engine, sweep
 
 
 def sweep_step(now=None) -> dict[str, int]:
-    """Deadlines two working days away, then the outbox (tries again what failed)."""
-    counts = services.announce_deadlines(now)
+    """Events still waiting for their fan-out, deadlines two working days away, then the
+    outbox of mail (tries again what failed)."""
+    counts = {"notification_events": events.deliver_queued()}
+    counts.update(services.announce_deadlines(now))
     counts.update({f"mail_{key}": value for key, value in mail.send_pending().items()})
     return counts
 
 
 def _deliver_after_response(response):
-    """A request committed notifications: mail those due once the response is sent."""
-    if g.pop("notify_outbox", False) and mail.configured():
+    """A request committed notification events: once the response is sent, fan them
+    out to their recipients and mail those due at once."""
+    if g.pop("notify_outbox", False):
         app = current_app._get_current_object()  # type: ignore[attr-defined]
 
         def deliver() -> None:
             with app.app_context():
-                mail.send_pending()
+                events.deliver_queued()
+                if mail.configured():
+                    mail.send_pending()
 
         response.call_on_close(deliver)
     return response

@@ -1,9 +1,17 @@
 """Who is told what: the observer of the workflow engine (workflow.engine.observe).
 
-It runs inside the transaction of the change, after its audit entry, and writes the
-notifications with one INSERT ... SELECT per group of recipients (the preference of each
-recipient is joined in the same statement), so a transition with its notifications
-costs one statement more; a rolled-back transition leaves none. Recipients:
+It runs inside the transaction of the change, after its audit entry, and writes one
+`NotificationEvent` (the transactional outbox): the audiences to tell and the values
+their words need, one small INSERT into a table with no secondary index, so that a
+transition with its notifications costs little more than one without; a rolled-back
+transition leaves none. After the commit, `deliver_queued` fans each event out into one
+notification per recipient with one INSERT ... SELECT per event (the preference of each
+recipient is joined in the same statement) and deletes it, in one transaction: the
+request that committed it does so once its response is sent (notify.init_app), the
+sweep, the mail sender and the inbox do it for whatever is still waiting (a worker that
+died after its commit, a command line). Recipients are resolved at the fan-out.
+
+Recipients:
 
 - an item reaching a level (a renovation issue entering a state answered for by an org
   node, escalated or returned to it) and a referral up by the deadline sweep: the
@@ -22,21 +30,22 @@ import json
 from typing import Callable
 
 from flask import g, has_app_context
-from sqlalchemy import String, and_, bindparam, case, event, exists, func, insert, literal_column, select, union_all
+from sqlalchemy import String, and_, bindparam, case, delete, event, exists, func, insert, literal_column, select, union_all
 from sqlalchemy.orm import Session, aliased
 
-from core.db import utcnow
+from core.db import utcnow, write_transaction
 from core.extensions import db
 from dispatch.models import DispatchAssignment
 from issues.models import RenovationIssue
 from notify.models import (
     DEFAULT_DELIVERY, DEMAND_CHANGED, DISPATCH_RECEIVED, EMAIL, ITEM_REACHED, KINDS, NOTICE_PUBLISHED, PENDING,
-    REFERRAL, VOTE_OPENED, Notification, NotificationPreference,
+    REFERRAL, VOTE_OPENED, Notification, NotificationEvent, NotificationPreference,
 )
 from orgs.models import Household, HouseholdPerson, Membership, OrgNode, Person, StairwellUnit
 from orgs.roles import LEVEL_STAFF
 from procedures.notice import Notice
 from procedures.voting import Vote
+from workflow import engine
 from workflow.engine import SYSTEM, Event
 
 _COLUMNS = ("person_id", "kind", "subject_type", "subject_id", "params", "once_key", "created_at", "delivery",
@@ -166,20 +175,92 @@ def write(kind: str, subject_type: str, subject_id: int, params: dict, recipient
                      once_key=once_key, **values)
 
 
-def write_all(audiences: tuple[tuple[str, str], ...], subject_type: str, subject_id: int, params: dict, *,
-              actor_id: int | None = None, once_key: str | None = None, **values) -> int | None:
+def write_all(audiences: tuple[tuple[str, str], ...], subject_type: str, subject_id: int, params: dict | str, *,
+              actor_id: int | None = None, once_key: str | None = None, now=None, **values) -> int | None:
     """Write one notification for each person of each (kind, recipients) audience, in one
     statement inside the caller's transaction; `values` are the recipients' parameters
-    (org_id, person_id...). With a `once_key`, nobody already told under that key is
-    told again, and the number written is returned; otherwise None."""
+    (org_id, person_id...), `params` the words' values (a dict, or as JSON already).
+    With a `once_key`, nobody already told under that key is told again, and the number
+    written is returned; otherwise None."""
     once = once_key is not None
     result = db.session.connection().execute(_statement(audiences, once), {
         "subject_type": subject_type, "subject_id": subject_id,
-        "params": _PARAMS_ENCODER.encode(params), "once_key": once_key, "now": utcnow(),
+        "params": params if isinstance(params, str) else _PARAMS_ENCODER.encode(params),
+        "once_key": once_key, "now": now or utcnow(),
         "actor_id": actor_id if actor_id is not None else NO_PERSON, **values,
     })
     db.session.info[OUTBOX_FLAG] = True
     return len(result.all()) if once else None
+
+
+# --- the outbox of events: one row in the transaction, fanned out after the commit ----------
+
+# Its parameters are named apart from those of the UPDATE it may ride in (engine.ride).
+_EVENT_INSERT = insert(NotificationEvent.__table__).values(
+    {name: bindparam(f"ne_{name}", type_=NotificationEvent.__table__.c[name].type)
+     for name in ("audiences", "subject_type", "subject_id", "params", "targets", "actor_id", "created_at")})
+_TARGETS_ENCODER = json.JSONEncoder(separators=(",", ":"))
+FAN_OUT_BATCH = 200
+
+
+@functools.lru_cache(maxsize=None)
+def _audiences_text(audiences: tuple[tuple[str, str], ...]) -> str:
+    for kind, recipients in audiences:
+        if kind not in KIND_NAMES or recipients not in RECIPIENTS:
+            raise ValueError(f"unknown audience {kind}:{recipients}")
+    return ";".join(f"{KIND_NAMES[kind]}:{recipients}" for kind, recipients in audiences)
+
+
+def _audiences_of(text_: str) -> tuple[tuple[str, str], ...]:
+    pairs = tuple(tuple(part.split(":", 1)) for part in text_.split(";"))
+    for kind, recipients in pairs:
+        if kind not in KIND_NAMES or recipients not in RECIPIENTS:
+            raise ValueError(f"unknown audience {kind}:{recipients}")
+    return pairs  # type: ignore[return-value]
+
+
+def queue(audiences: tuple[tuple[str, str], ...], subject_type: str, subject_id: int, params: dict, *,
+          actor_id: int | None = None, **values) -> None:
+    """Write the event that tells `audiences` (one row, inside the caller's
+    transaction: with the transition's own UPDATE where the engine can, engine.ride);
+    it becomes one notification per recipient after the commit."""
+    engine.ride(_EVENT_INSERT, {
+        "ne_audiences": _audiences_text(audiences), "ne_subject_type": subject_type, "ne_subject_id": subject_id,
+        "ne_params": _PARAMS_ENCODER.encode(params), "ne_targets": _TARGETS_ENCODER.encode(values),
+        "ne_actor_id": actor_id, "ne_created_at": utcnow(),
+    })
+    db.session.info[OUTBOX_FLAG] = True
+
+
+def _claim(batch: int):
+    """Take (delete and return) the oldest waiting events; on PostgreSQL another
+    fan-out running at the same time skips the rows this one holds (SQLite's write
+    transactions already run one at a time)."""
+    table = NotificationEvent.__table__
+    oldest = (select(table.c.id).order_by(table.c.id).limit(batch)
+              .with_for_update(skip_locked=True).scalar_subquery())
+    return delete(table).where(table.c.id.in_(oldest)).returning(*table.c)
+
+
+def queued() -> bool:
+    """Are events waiting to be fanned out? (reads one key)"""
+    return db.session.scalar(select(NotificationEvent.id).limit(1)) is not None
+
+
+def deliver_queued(batch: int = FAN_OUT_BATCH) -> int:
+    """Fan the waiting events out into per-person notifications, each event in the
+    transaction that deletes it (never twice, never lost); returns how many events."""
+    done = 0
+    while queued():
+        with write_transaction():
+            rows = sorted(db.session.execute(_claim(batch)).all(), key=lambda row: row.id)
+            for row in rows:
+                write_all(_audiences_of(row.audiences), row.subject_type, row.subject_id, row.params,
+                          actor_id=row.actor_id, now=row.created_at, **json.loads(row.targets))
+        done += len(rows)
+        if not rows:
+            break
+    return done
 
 
 # --- the observer ------------------------------------------------------------------------
@@ -206,7 +287,7 @@ def _issue(event: Event) -> None:
     params = {"title": issue.title, "state": issue.state}
     if event.trigger == "overdue_escalation":  # the sweep referred it up (workflow/deadlines.py)
         org_id = issue.responsible_org_id
-        write(REFERRAL, issue.subject_type, issue.id, {**params, "org": _org_name(org_id)}, "staff",
+        queue(((REFERRAL, "staff"),), issue.subject_type, issue.id, {**params, "org": _org_name(org_id)},
               actor_id=actor_id, org_id=org_id)
         return
     if event.transition is None and event.from_state is not None:
@@ -223,17 +304,17 @@ def _issue(event: Event) -> None:
     if changed and event.from_state is not None and issue.direction == "demand":
         audiences.append((DEMAND_CHANGED, "person"))
     if audiences:
-        write_all(tuple(audiences), issue.subject_type, issue.id, params, actor_id=actor_id, org_id=org_id,
-                  person_id=issue.raised_by_id)
+        queue(tuple(audiences), issue.subject_type, issue.id, params, actor_id=actor_id, org_id=org_id,
+              person_id=issue.raised_by_id)
 
 
 def _dispatch(event: Event) -> None:
     assignment: DispatchAssignment = event.subject
     if event.from_state is not None or event.to_state != "sent":
         return
-    write(DISPATCH_RECEIVED, assignment.subject_type, assignment.id,
+    queue(((DISPATCH_RECEIVED, "staff"),), assignment.subject_type, assignment.id,
           {"title": assignment.dispatch.title, "dispatch_id": assignment.dispatch_id,
-           "org": assignment.org.name}, "staff", actor_id=_actor_id(event), org_id=assignment.org_id)
+           "org": assignment.org.name}, actor_id=_actor_id(event), org_id=assignment.org_id)
 
 
 def _vote(event: Event) -> None:
@@ -241,14 +322,15 @@ def _vote(event: Event) -> None:
     if event.from_state is not None or event.trigger != "open":
         return
     # The households of the vote's place (its electorate's estate, building or stairwell unit).
-    write(VOTE_OPENED, vote.subject_type, vote.id, {"title": vote.title, "closes_at": vote.closes_at},
-          vote.scope_kind, actor_id=_actor_id(event), **{f"{vote.scope_kind}_id": vote.scope_id})
+    queue(((VOTE_OPENED, vote.scope_kind),), vote.subject_type, vote.id,
+          {"title": vote.title, "closes_at": vote.closes_at},
+          actor_id=_actor_id(event), **{f"{vote.scope_kind}_id": vote.scope_id})
 
 
 def _notice(event: Event) -> None:
     notice: Notice = event.subject
-    write(NOTICE_PUBLISHED, "public_notice", notice.id, {"title": notice.title, "ends_at": notice.ends_at},
-          "estate", actor_id=_actor_id(event), estate_id=notice.estate_id)
+    queue(((NOTICE_PUBLISHED, "estate"),), "public_notice", notice.id,
+          {"title": notice.title, "ends_at": notice.ends_at}, actor_id=_actor_id(event), estate_id=notice.estate_id)
 
 
 HANDLERS: dict[str, Callable[[Event], None]] = {

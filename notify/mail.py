@@ -26,6 +26,7 @@ from sqlalchemy import select, update
 
 from core.db import utcnow, write_transaction
 from core.extensions import db
+from notify import events
 from notify.messages import Words, words
 from notify.models import DIGEST, FAILED, PENDING, SENDING, SENT, Notification
 from orgs.models import Person
@@ -157,6 +158,7 @@ def send_pending(now: datetime | None = None) -> dict[str, int]:
     counts = {"sent": 0, "retry": 0, "failed": 0}
     if not configured():
         return counts
+    events.deliver_queued()
     now = now or utcnow()
     counts["failed"] += _give_up_stale(now)
     ids = db.session.scalars(
@@ -208,6 +210,7 @@ def send_digests(now: datetime | None = None) -> dict[str, int]:
     counts = {"digests": 0, "notifications": 0, "retry": 0}
     if not configured():
         return counts
+    events.deliver_queued()
     now = now or utcnow()
     people = db.session.scalars(
         select(Notification.person_id).where(Notification.delivery == DIGEST, Notification.digest_token.is_(None),

@@ -1,7 +1,10 @@
 """Notifications and each person's choice of how to receive them.
 
-A notification is written once per recipient in the transaction of the change that
-causes it, as a kind, the subject it is about and the values its words need
+The change that causes notifications writes, in its own transaction, one
+`NotificationEvent` per change: who is to be told (each audience: a kind and a group of
+recipients, such as the staff of an org node) and the values its words need. After the
+commit it is fanned out (notify/events.py deliver_queued) into one notification per
+recipient, as a kind, the subject it is about and the values its words need
 (`params`); its title and text are put into words when read or mailed, in the reader's
 language (notify/messages.py). Its delivery is chosen from the recipient's preference
 for the kind when it is written: in the inbox only, by email at once (the outbox:
@@ -104,3 +107,25 @@ class NotificationPreference(db.Model):
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), primary_key=True)
     kind: Mapped[str] = mapped_column(String(40), primary_key=True)
     delivery: Mapped[str] = mapped_column(String(10))
+
+
+class NotificationEvent(db.Model):
+    """The transactional outbox of notifications: one row per change that tells someone,
+    written in the change's transaction (a rolled-back change leaves none) and deleted
+    when it is fanned out into per-person notifications after the commit.
+
+    `audiences` lists "kind:recipients" pairs (recipients: a key of
+    notify.events.RECIPIENTS), `targets` the recipients' parameters as JSON (org_id,
+    person_id, estate_id...). No index but the key: the table holds only what waits for
+    the fan-out, and each change adds one row and nothing else to its transaction."""
+
+    __tablename__ = "notification_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    audiences: Mapped[str] = mapped_column(String(200))
+    subject_type: Mapped[str] = mapped_column(String(40))
+    subject_id: Mapped[int] = mapped_column(Integer)
+    params: Mapped[str] = mapped_column(Text)
+    targets: Mapped[str] = mapped_column(Text)
+    actor_id: Mapped[Optional[int]] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime)

@@ -29,7 +29,9 @@ EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def inbox(person, *, page: int = 1, per_page: int = 30, unread_only: bool = False) -> tuple[list[Notification], int]:
-    """A page of the person's notifications, newest first, and how many there are."""
+    """A page of the person's notifications, newest first, and how many there are
+    (what still waits for its fan-out is fanned out first)."""
+    events.deliver_queued()
     where = [Notification.person_id == person.id]
     if unread_only:
         where.append(Notification.read_at.is_(None))

@@ -10,6 +10,7 @@ in-memory change pytransitions leaves behind is never seen.
 """
 from __future__ import annotations
 
+import contextvars
 import functools
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timezone
@@ -124,14 +125,53 @@ def observe(app: Flask, callback: Callable[[Event], None]) -> None:
         observers.append(callback)
 
 
-def announce(subject, trigger: str, actor, **details) -> None:
+# The rows observers add while announce() calls them (see ride()).
+_riders: contextvars.ContextVar[list | None] = contextvars.ContextVar("wuji_riders", default=None)
+
+
+def announce(subject, trigger: str, actor, *, keep_riders: bool = False, **details) -> list:
     """Tell the observers about `subject` (inside the caller's transaction); the engine
-    calls it itself, packages call it for events that are not audited (a notice published)."""
+    calls it itself, packages call it for events that are not audited (a notice published).
+
+    The rows the observers `ride()` are written before it returns, unless `keep_riders`:
+    then they are returned, for fire() to write with the subject's own row."""
     observers = current_app.extensions.get("wuji_observers")
-    if observers:
-        event = Event(subject, trigger, actor, **details)
+    if not observers:
+        return []
+    event = Event(subject, trigger, actor, **details)
+    riders: list = []
+    token = _riders.set(riders)
+    try:
         for callback in observers:
             callback(event)
+    finally:
+        _riders.reset(token)
+    if keep_riders:
+        return riders
+    _write_riders(riders)
+    return []
+
+
+def ride(statement, params: dict) -> None:
+    """An observer's INSERT of one row that rides with the transition's own write.
+
+    fire() writes the subject's changed columns with one UPDATE; on PostgreSQL the
+    rows observers add (a notification event, notify/) go into that same statement as
+    data-modifying CTEs, so that they cost the transition no round trip to the server;
+    elsewhere, or when the subject is left to the unit of work, each is a statement of
+    its own in the same transaction. `statement` is built once and names its bound
+    parameters so that they cannot clash with the UPDATE's (v_*, pk_). Outside an
+    announce() the row is written at once."""
+    riders = _riders.get()
+    if riders is None:
+        db.session.execute(statement, params)
+    else:
+        riders.append((statement, params))
+
+
+def _write_riders(riders: list) -> None:
+    for statement, params in riders:
+        db.session.execute(statement, params)
 
 
 class WorkflowSubject:
@@ -419,9 +459,10 @@ def fire(model: type, subject_id: int, trigger: str, actor, expected_version: in
             payload=ctx.payload,
             due_at=subject.due_at if transition.dest != ctx.from_state else None,
         )
-        _write_subject(subject)
-        announce(subject, trigger, actor, from_state=ctx.from_state, to_state=transition.dest,
-                 from_org_id=from_org_id, transition=transition, payload=ctx.payload)
+        riders = announce(subject, trigger, actor, keep_riders=True, from_state=ctx.from_state,
+                          to_state=transition.dest, from_org_id=from_org_id, transition=transition,
+                          payload=ctx.payload)
+        _write_subject(subject, riders)
     if commits_here:
         # Everything else the session holds is read afresh next time, as after a plain
         # commit, except the subject - locked and written by this transaction, so
@@ -432,8 +473,9 @@ def fire(model: type, subject_id: int, trigger: str, actor, expected_version: in
     return subject
 
 
-def _write_subject(subject) -> None:
-    """Write the subject's changed columns now with one UPDATE by primary key.
+def _write_subject(subject, riders: list = ()) -> None:
+    """Write the subject's changed columns now with one UPDATE by primary key, and the
+    observers' `riders` (see ride()) with it.
 
     This is the statement the unit of work would emit at commit; its bookkeeping for a
     model with many relationships costs more than the statement itself, on every
@@ -442,26 +484,38 @@ def _write_subject(subject) -> None:
     state = instance_state(subject)
     committed = state.committed_state
     if not committed or state.key is None or state.deleted:
+        _write_riders(riders)
         return
     mapper = state.mapper
     columns = _plain_columns(mapper)
     if columns is None:
+        _write_riders(riders)
         return
     values = state.dict
     changed = []
     for key, old in committed.items():
         if key not in columns:
+            _write_riders(riders)
             return  # a relationship (or anything else the flush must handle)
         # Like the unit of work, leave out what was set to the value it already had.
         if old is NO_VALUE or old != values.get(key):
             changed.append(key)
     if changed:
-        statement, names = _update_statement(mapper, frozenset(changed))
+        riding = tuple(statement for statement, _ in riders)
+        if riding and (db.engine.dialect.name != "postgresql" or len(set(riding)) != len(riding)):
+            _write_riders(riders)
+            riding = ()
+        statement, names = _update_statement(mapper, frozenset(changed), riding)
         params = {name: values.get(key) for key, name in names}
         params["pk_"] = state.key[1][0]  # the persistent object's primary key, as loaded
+        if riding:
+            for _, rider_params in riders:
+                params.update(rider_params)
         result = db.session.execute(statement, params)
         if result.rowcount != 1:
             raise RuntimeError(f"{mapper.class_.__name__} {params['pk_']}: {result.rowcount} rows updated")
+    else:
+        _write_riders(riders)
     # What the unit of work does after its own UPDATE: the values written are now the
     # committed state, and the subject is no longer pending in the session's flush.
     state._commit_all(values, db.session.identity_map)
@@ -477,8 +531,9 @@ def _plain_columns(mapper) -> frozenset[str] | None:
 
 
 @functools.lru_cache(maxsize=256)
-def _update_statement(mapper, keys: frozenset[str]):
-    """The UPDATE of `keys` by primary key, and (key, parameter name) pairs for it."""
+def _update_statement(mapper, keys: frozenset[str], riders: tuple = ()):
+    """The UPDATE of `keys` by primary key, with each of the `riders` statements as a
+    data-modifying CTE (PostgreSQL), and (key, parameter name) pairs for it."""
     table = mapper.local_table
     (pk,) = mapper.primary_key
     values, names = {}, []
@@ -486,7 +541,10 @@ def _update_statement(mapper, keys: frozenset[str]):
         column = mapper.column_attrs[key].columns[0]
         values[column.name] = bindparam(f"v_{key}", type_=column.type)
         names.append((key, f"v_{key}"))
-    return update(table).where(pk == bindparam("pk_")).values(values), tuple(names)
+    statement = update(table).where(pk == bindparam("pk_")).values(values)
+    for index, rider in enumerate(riders):
+        statement = statement.add_cte(rider.cte(f"rider_{index}"))
+    return statement, tuple(names)
 
 
 def _unproxied(actor):

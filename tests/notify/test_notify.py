@@ -14,11 +14,11 @@ from core.extensions import db
 from dispatch import services as dispatch_services
 from dispatch.models import DispatchAssignment
 from issues.models import RenovationIssue
-from notify import mail, services
+from notify import events, mail, services
 from notify.models import (
     DEADLINE_NEAR, DEMAND_CHANGED, DIGEST, DISPATCH_RECEIVED, EMAIL, FAILED, INAPP, ITEM_REACHED, KINDS,
     NOTICE_PUBLISHED,
-    PENDING, REFERRAL, SENT, VOTE_OPENED, Notification,
+    PENDING, REFERRAL, SENT, VOTE_OPENED, Notification, NotificationEvent,
 )
 from tests.conftest import csrf_token
 from tests.issues.helpers import fire, person, raise_demand
@@ -30,6 +30,9 @@ from workflow import engine, sweep
 
 
 def notifications(username: str, kind: str | None = None) -> list[Notification]:
+    """The person's notifications once the waiting events are fanned out (as the request
+    that committed them does after its response, or the sweep)."""
+    events.deliver_queued()
     db.session.expire_all()
     query = select(Notification).where(Notification.person_id == person(username).id)
     if kind is not None:
@@ -38,6 +41,7 @@ def notifications(username: str, kind: str | None = None) -> list[Notification]:
 
 
 def total() -> int:
+    events.deliver_queued()
     return db.session.scalar(select(func.count()).select_from(Notification))
 
 
@@ -86,10 +90,59 @@ def test_a_rolled_back_transition_leaves_no_notification_and_sends_nothing(app, 
         with pytest.raises(RuntimeError):
             fire("group", issue_id, "escalate")
         app.extensions["wuji_observers"].remove(fail_after_notifications)
+        assert not events.queued()
         assert total() == before
         assert db.session.get(RenovationIssue, issue_id).state == "review_building"
         assert mail.send_pending()["sent"] == 0
     assert smtp.messages == []
+
+
+def test_a_transition_writes_one_event_that_becomes_a_notification_per_recipient_after_commit(app, world):
+    with app.app_context():
+        issue_id = raise_demand(world)
+        events.deliver_queued()
+        before = db.session.scalar(select(func.count()).select_from(Notification))
+        fire("group", issue_id, "escalate")
+        # In the transition's transaction: one event for both audiences, no per-person row yet.
+        [event] = db.session.scalars(select(NotificationEvent)).all()
+        assert event.audiences == "item_reached:staff;demand_changed:person"
+        assert (event.subject_type, event.subject_id) == (RenovationIssue.subject_type, issue_id)
+        assert db.session.scalar(select(func.count()).select_from(Notification)) == before
+        told_at = event.created_at
+        assert events.deliver_queued() == 1
+        assert events.deliver_queued() == 0  # taken once: never fanned out twice
+        assert db.session.scalars(select(NotificationEvent)).all() == []
+        [reached] = notifications("grid")
+        [changed] = notifications("resident", DEMAND_CHANGED)
+        assert reached.kind == ITEM_REACHED and reached.created_at == changed.created_at == told_at
+        assert db.session.scalar(select(func.count()).select_from(Notification)) == before + 2
+
+
+def test_the_request_fans_out_its_events_after_the_response(app, world, client, auth):
+    with app.app_context():
+        issue_id = raise_demand(world)
+        events.deliver_queued()
+        version = db.session.get(RenovationIssue, issue_id).version
+    auth.login("group")
+    response = auth.post(f"/issues/{issue_id}/transitions", {"trigger": "escalate", "version": version})
+    assert response.status_code == 302
+    response.close()
+    with app.app_context():
+        assert not events.queued()
+        grid_id = person("grid").id
+        [note] = db.session.scalars(select(Notification).where(Notification.person_id == grid_id)).all()
+        assert (note.kind, note.subject_id) == (ITEM_REACHED, issue_id)
+
+
+def test_the_inbox_shows_an_event_left_waiting(app, world, client, auth):
+    """A worker that stopped between its commit and the fan-out: the inbox fans out first."""
+    with app.app_context():
+        issue_id = raise_demand(world)
+        assert events.queued()
+    page = login_page(client, auth, "group")
+    assert "楼道灯不亮" in page.get_data(as_text=True)
+    with app.app_context():
+        assert not events.queued()
 
 
 def test_the_sweep_referral_tells_the_level_above(app, world):
