@@ -53,6 +53,7 @@ PROGRESS_ROWS = 5_000  # rows between two progress writes
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DISPUTE_TRIGGERS = ("raise_dispute", "to_mediation", "to_litigation", "settle", "record_agreement",
                     "record_judgment", "close_by_judgment")
+STALE_MINUTES = 15  # default of LEDGER_STALE_MINUTES: a job writes its progress every few seconds
 _one_job_at_a_time = threading.Lock()
 
 
@@ -361,6 +362,36 @@ def run_job(job_id: int, base_url: str = "") -> Optional[str]:
         return FAILED
     finally:
         os.unlink(path)
+
+
+def fail_stale_jobs(now: datetime | None = None) -> int:
+    """Mark queued and running jobs without a sign of life for LEDGER_STALE_MINUTES as
+    failed, in the language they were asked in (a process died while writing, or before
+    it began): the page then says so instead of waiting forever. Returns how many."""
+    minutes = int(current_app.config.get("LEDGER_STALE_MINUTES", STALE_MINUTES))
+    before = (now or utcnow()) - timedelta(minutes=minutes)
+    stale = db.session.execute(
+        select(LedgerJob.id, LedgerJob.locale)
+        .where(LedgerJob.status.in_((QUEUED, RUNNING)), LedgerJob.updated_at < before)
+    ).all()
+    db.session.rollback()
+    table = LedgerJob.__table__
+    failed = 0
+    for job_id, locale in stale:
+        with force_locale(locale):
+            message = _("The ledger stopped without finishing: no sign of progress for %(minutes)d minutes. "
+                        "Please ask for it again.", minutes=minutes)
+        with db.engine.begin() as connection:
+            failed += connection.execute(
+                table.update().where(table.c.id == job_id, table.c.status.in_((QUEUED, RUNNING)),
+                                     table.c.updated_at < before)
+                .values(status=FAILED, summary=message, finished_at=utcnow(), updated_at=utcnow())
+            ).rowcount
+    return failed
+
+
+def sweep_step(now: datetime | None = None) -> dict[str, int]:
+    return {"ledger_jobs_failed": fail_stale_jobs(now)}
 
 
 def run_queued_jobs(base_url: str = "") -> list[int]:

@@ -3,6 +3,7 @@ badge; preferences; mail at once through a real SMTP server, retried and never t
 the daily digest; the deadline sweep."""
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -132,6 +133,41 @@ def test_the_request_fans_out_its_events_after_the_response(app, world, client, 
         grid_id = person("grid").id
         [note] = db.session.scalars(select(Notification).where(Notification.person_id == grid_id)).all()
         assert (note.kind, note.subject_id) == (ITEM_REACHED, issue_id)
+
+
+def test_two_fan_outs_at_once_tell_each_person_once(app, world):
+    """Two workers fanning out the same waiting events: each event is taken by one."""
+    with app.app_context():
+        issue_id = raise_demand(world)
+        for _ in range(10):
+            fire("group", issue_id, "escalate")
+            fire("grid", issue_id, "return_down", reason="请楼院核实")
+        waiting = db.session.scalar(select(func.count()).select_from(NotificationEvent))
+        assert waiting == 21
+    barrier = threading.Barrier(2)
+    counts = []
+
+    def run():
+        with app.app_context():
+            barrier.wait()
+            try:
+                counts.append(events.deliver_queued(batch=3))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sum(counts) == 21
+    with app.app_context():
+        assert not events.queued()
+        # The group's leader: the raise and each return; the grid worker: each escalation;
+        # the resident: each change of state of the demand.
+        assert len(notifications("group", ITEM_REACHED)) == 11
+        assert len(notifications("grid", ITEM_REACHED)) == 10
+        assert len(notifications("resident", DEMAND_CHANGED)) == 20
 
 
 def test_the_inbox_shows_an_event_left_waiting(app, world, client, auth):

@@ -5,12 +5,17 @@ from __future__ import annotations
 import io
 import re
 
+from datetime import timedelta
+
 import openpyxl
+
+from core.db import utcnow
 
 from core.extensions import db
 from issues.models import RenovationIssue
 from stats import ledger
 from tests.issues.helpers import fire, raise_demand
+from workflow import sweep
 
 SHEETS = ["改造事项", "表决", "下派任务", "联合验收", "矛盾纠纷"]
 
@@ -119,3 +124,26 @@ def test_a_vote_is_in_the_ledger_with_its_exact_figures(app, client, auth, world
     assert figures["同意人数"] == 3 and figures["反对人数"] == 1 and figures["应参与业主人数"] == 4
     assert figures["是否通过"] == ("是" if result.passed else "否")
     assert "3/4" in figures["表决规则核验"] or "270.75" in figures["表决规则核验"]
+
+
+def test_a_ledger_job_that_stopped_is_marked_failed_by_the_sweep(app, client, auth, world):
+    auth.login("street")
+    job_id = _ask(client, auth, world.node_ids["S1"])
+    with app.app_context():
+        # The process writing it died: the job stays "running" with no progress.
+        table = ledger.LedgerJob.__table__
+        with db.engine.begin() as connection:
+            connection.execute(table.update().where(table.c.id == job_id).values(
+                status=ledger.RUNNING, updated_at=utcnow() - timedelta(minutes=ledger.STALE_MINUTES - 1)))
+        assert sweep.run()["ledger_jobs_failed"] == 0  # still within the time it may take
+        with db.engine.begin() as connection:
+            connection.execute(table.update().where(table.c.id == job_id).values(
+                updated_at=utcnow() - timedelta(minutes=ledger.STALE_MINUTES + 1)))
+        assert sweep.run()["ledger_jobs_failed"] == 1
+        job = db.session.get(ledger.LedgerJob, job_id)
+        assert job.status == ledger.FAILED and job.finished_at is not None
+        assert ledger.run_queued_jobs() == []  # not taken up again
+    page = client.get(f"/ledgers/{job_id}").get_data(as_text=True)
+    assert "台账生成未能完成" in page and "请重新申请生成" in page
+    assert 'http-equiv="refresh"' not in page
+    assert client.get(f"/ledgers/{job_id}/ledger.xlsx").status_code == 404
