@@ -159,7 +159,7 @@ class JointInspection(WorkflowSubject, db.Model):
     def is_personal_to(self, person) -> bool:
         """Owners and residents of the estate (resident representatives), and staff
         working on the same branch of the tree."""
-        return lives_in_estate(person, self.estate_id) or acts_within(person, self.path)
+        return lives_in_estate(person, self.estate_id) or acts_within(person, self.path, self.estate_id)
 
     def checks(self, number: int | None = None) -> list["InspectionCheck"]:
         """The items checked in a round (the current one by default), in checklist order."""

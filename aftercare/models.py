@@ -70,7 +70,7 @@ class InEstate:
     The model has estate_id and path columns."""
 
     def is_personal_to(self, person) -> bool:
-        return acts_within(person, self.path) or lives_in_estate(person, self.estate_id)
+        return acts_within(person, self.path, self.estate_id) or lives_in_estate(person, self.estate_id)
 
 
 @dataclass(frozen=True)
@@ -154,7 +154,7 @@ class PatrolRound(InEstate, WorkflowSubject, db.Model):
     checks: Mapped[list["PatrolCheck"]] = relationship(back_populates="round", order_by="PatrolCheck.id")
 
     def is_personal_to(self, person) -> bool:
-        return self.walker_id == getattr(person, "id", None) or acts_within(person, self.path)
+        return self.walker_id == getattr(person, "id", None) or acts_within(person, self.path, self.estate_id)
 
 
 class PatrolCheck(db.Model):

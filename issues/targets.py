@@ -66,7 +66,8 @@ def _visible(actor, issue: RenovationIssue) -> bool:
     working in it (a neighbour's demand still in review stays private)."""
     if permissions.can(actor, "issue.view", issue):
         return True
-    return issue.plan_id is not None and (lives_in_estate(actor, issue.estate_id) or acts_within(actor, issue.path))
+    return issue.plan_id is not None and (lives_in_estate(actor, issue.estate_id)
+                                          or acts_within(actor, issue.path, issue.estate_id))
 
 
 register_target("renovation_issue", _issue, label=_l("Issue"),

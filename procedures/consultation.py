@@ -267,7 +267,7 @@ def answer_comment(actor, comment_id: int, answer: str) -> Comment:
         if comment is None:
             raise NotFound(_("Not found."))
         permissions.require(actor, "consultation.view", comment)
-        if not permissions.can(actor, "consultation.answer", Workplace(comment.path)):
+        if not permissions.can(actor, "consultation.answer", Workplace(comment.path, comment.estate_id)):
             raise NotPermitted(_("You are not permitted to do this."))
         if comment.answer:
             raise InvalidTransition(_("This comment has already been answered."))

@@ -22,7 +22,7 @@ from core.extensions import db
 from core.types import PathColumnType
 from orgs import permissions
 from orgs import roles as R
-from orgs.models import Estate, Household, estates_reached
+from orgs.models import Estate, Household, estate_reaches, estates_reached
 from rules.tally import SubjectKind
 
 # Grants shared by the procedures. permissions.register() gives a role one scope per
@@ -48,18 +48,19 @@ class Target:
 
     def is_personal_to(self, person) -> bool:
         """Residents and owners of the target's estate, and staff working inside it."""
-        return lives_in_estate(person, self.estate_id) or acts_within(person, self.path)
+        return lives_in_estate(person, self.estate_id) or acts_within(person, self.path, self.estate_id)
 
 
 @dataclass(frozen=True)
 class Workplace:
-    """A record's place seen as staff work: "own" grants hold for staff acting on the
-    same branch of the tree (a grid worker answering about a whole estate)."""
+    """A record's place seen as staff work: "own" grants hold for staff acting in its
+    subtree, or holding part of its estate (a grid worker answering about a whole estate)."""
 
     path: str
+    estate_id: Optional[int] = None
 
     def is_personal_to(self, person) -> bool:
-        return acts_within(person, self.path)
+        return acts_within(person, self.path, self.estate_id)
 
 
 @dataclass(frozen=True)
@@ -145,12 +146,25 @@ def workplace_filter(person, model):
                and_(model.estate_id.in_(estates_reached(paths)), model.path == estate_path))
 
 
-def acts_within(person, path: str) -> bool:
-    """Does the person act for an org node on the same branch as `path` (above or below it)?"""
-    return any(
-        m.role != R.RESIDENT and (m.org.path.startswith(path) or path.startswith(m.org.path))
-        for m in getattr(person, "memberships", ())
-    )
+def acts_within(person, path: str, estate_id: Optional[int] = None) -> bool:
+    """Does the person act, as staff, for an org node whose subtree holds `path`; or, for
+    a record about a whole estate placed above their node (an estate-wide vote at the
+    community's path), for a node holding part of that estate (estate_reaches) - the
+    rule workplace_filter applies to the lists? Another estate's record in the same
+    community is not theirs."""
+    staff = [m for m in getattr(person, "memberships", ()) if m.role != R.RESIDENT]
+    if any(path.startswith(m.org.path) for m in staff):
+        return True
+    return estate_id is not None and any(
+        m.org.path.startswith(path) and estate_reaches(estate_id, _place_holder_path(m.org)) for m in staff)
+
+
+def _place_holder_path(org) -> str:
+    """The path of the node whose places an org node works in: a member household (党员中心户)
+    holds no building of its own and works in its building group's."""
+    if org.level_code == "member_household":
+        return org.path[:org.path.rstrip("/").rfind("/") + 1]
+    return org.path
 
 
 class TargetLink:
@@ -170,4 +184,4 @@ class TargetLink:
 
     def is_personal_to(self, person) -> bool:
         """Residents and owners of the estate, and staff working inside the record's place."""
-        return lives_in_estate(person, self.estate_id) or acts_within(person, self.path)
+        return lives_in_estate(person, self.estate_id) or acts_within(person, self.path, self.estate_id)

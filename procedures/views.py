@@ -278,7 +278,7 @@ def target_procedures(target: Target) -> dict:
                        and consultation.target_is_open(target)),
         "may_open_vote": permissions.can(current_user, "vote.open", target),
         "may_comment": notice.lives_in_estate(current_user, target.estate_id),
-        "may_answer": permissions.can(current_user, "consultation.answer", Workplace(target.path)),
+        "may_answer": permissions.can(current_user, "consultation.answer", Workplace(target.path, target.estate_id)),
         "kind_labels": consultation.MEETING_KINDS,
         "vote_states": voting.VOTE_WORKFLOW.states,
     }

@@ -215,7 +215,8 @@ class Vote(TargetLink, WorkflowSubject, db.Model):
             return True
         in_snapshot = db.session.connection().execute(
             _IN_SNAPSHOT, {"vote_id": self.id, "person_id": person.id}).first()
-        return in_snapshot is not None or lives_in_estate(person, self.estate_id) or acts_within(person, self.path)
+        return (in_snapshot is not None or lives_in_estate(person, self.estate_id)
+                or acts_within(person, self.path, self.estate_id))
 
     @property
     def is_open(self) -> bool:

@@ -78,4 +78,7 @@ def test_grid_lists_the_votes_and_notices_of_its_estate(app, client, auth, world
     for username in ("grid2", "grid_other"):
         auth.login(username)
         assert f"/votes/{vote_id}" not in client.get("/votes/").get_data(as_text=True), username
+        # Nor read one by one: another estate's vote in the same community is not theirs.
+        assert client.get(f"/votes/{vote_id}").status_code == 404, username
+        assert client.get(f"/api/v1/votes/{vote_id}").status_code == 404, username
         auth.logout()
