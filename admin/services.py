@@ -355,10 +355,33 @@ def reset_password(actor, person_id: int) -> str:
         person.set_password(password)
         person.must_change_password = True
         person.session_epoch += 1
-        _log(actor, "account.reset_password", person, person.username or person.phone or "",
-             path=min([m.org.path for m in person.memberships] + [h.household.path for h in person.household_links],
-                      key=len))
+        _log(actor, "account.reset_password", person, person.username or person.phone or "", path=_place_of(person))
         return password
+
+
+def _place_of(person: Person) -> str:
+    """The highest place the person holds a role or a household in (the log's path)."""
+    return min([m.org.path for m in person.memberships] + [h.household.path for h in person.household_links],
+               key=len)
+
+
+def set_active(actor, person_id: int, active: bool) -> bool:
+    """Deactivate an account (someone who left: they cannot log in, every session and API
+    token stops working at once, their roles and history stay) or activate it again.
+    Returns whether anything changed."""
+    with write_transaction():
+        load_person(actor, person_id)
+        if person_id == actor.id and not active:
+            raise ValidationError(_("You cannot deactivate your own account."))
+        person = lock(Person, person_id)
+        if person.active == active:
+            return False
+        person.active = active
+        if not active:
+            person.session_epoch += 1
+        _log(actor, "account.activate" if active else "account.deactivate", person,
+             person.username or person.phone or "", path=_place_of(person))
+    return True
 
 
 # --- household claims --------------------------------------------------------------

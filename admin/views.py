@@ -271,6 +271,8 @@ def person(person_id: int):
             _r, ok = _posted(lambda: services.grant(current_user, who.id, _org_by_code(_form("org")), _form("role")))
         elif what == "revoke":
             _r, ok = _posted(services.revoke, current_user, _int("membership"))
+        elif what in ("deactivate", "activate"):
+            _r, ok = _posted(services.set_active, current_user, who.id, what == "activate")
         else:
             ok = False
         if ok:

@@ -22,13 +22,13 @@ bp = Blueprint("auth", __name__)
 
 def load_user(user_id: str) -> Person | None:
     """Flask-Login loader: the id carries the session epoch, so a password change
-    ends every other session and remember-me cookie."""
+    ends every other session and remember-me cookie; a deactivated account has none."""
     try:
         person_id, epoch = (int(part) for part in user_id.split(":", 1))
     except ValueError:
         return None
     person = db.session.get(Person, person_id)
-    if person is None or person.session_epoch != epoch:
+    if person is None or person.session_epoch != epoch or not person.active:
         return None
     return person
 

@@ -9,6 +9,7 @@ from admin import services
 from admin.models import AdminLog, HouseholdClaim
 from core.errors import NotFound
 from core.extensions import db
+from orgs import tokens
 from orgs.models import Estate, Household, HouseholdPerson, Membership, OrgNode, Person, StairwellUnit
 from tests.conftest import PASSWORD, Auth, csrf_token
 
@@ -218,6 +219,51 @@ def test_grant_revoke_and_reset(world, client, auth, app):
     assert Auth(third).login("grid", PASSWORD).status_code != 302
     assert Auth(third).login("grid", temp).status_code == 302
     assert third.get("/dispatches/").headers["Location"].endswith("/password")
+
+
+def test_deactivating_an_account_ends_its_sessions_and_tokens_and_can_be_undone(world, client, auth, app):
+    grid_id = world.person_ids["grid"]
+    with app.app_context():
+        _token, secret = tokens.create(db.session.get(Person, grid_id), "手机")
+    bearer = {"Authorization": f"Bearer {secret}"}
+    other = app.test_client()
+    Auth(other).login("grid")
+    assert other.get("/dispatches/").status_code == 200
+    assert app.test_client().get("/api/v1/issues", headers=bearer).status_code == 200
+    auth.login("community")
+    r = auth.post(f"/admin/people/{grid_id}", {"what": "deactivate"})
+    assert r.status_code == 302
+    page = client.get(f"/admin/people/{grid_id}").get_data(as_text=True)
+    assert "已停用" in page and "恢复账号" in page
+    # Logged out at once, the token refused, and no new login.
+    assert other.get("/dispatches/").status_code == 302
+    assert app.test_client().get("/api/v1/issues", headers=bearer).status_code == 401
+    assert Auth(app.test_client()).login("grid", PASSWORD).status_code != 302
+    with app.app_context():
+        person_row = db.session.get(Person, grid_id)
+        assert not person_row.active and {m.role for m in person_row.memberships} == {"grid_worker"}
+        assert db.session.scalars(select(AdminLog.action).where(
+            AdminLog.object_type == "person", AdminLog.object_id == grid_id)).all() == ["account.deactivate"]
+    assert auth.post(f"/admin/people/{grid_id}", {"what": "activate"}).status_code == 302
+    again = app.test_client()
+    assert Auth(again).login("grid", PASSWORD).status_code == 302
+    assert again.get("/dispatches/").status_code == 200
+    with app.app_context():
+        assert db.session.get(Person, grid_id).active
+
+
+def test_an_officer_cannot_deactivate_themselves_or_someone_above(world, client, auth, app):
+    auth.login("community")
+    own = auth.post(f"/admin/people/{world.person_ids['community']}", {"what": "deactivate"})
+    assert own.status_code in (403, 404, 422)
+    assert auth.post(f"/admin/people/{world.person_ids['street']}", {"what": "deactivate"}).status_code == 404
+    auth.logout()
+    auth.login("street")
+    own = auth.post(f"/admin/people/{world.person_ids['street']}", {"what": "deactivate"})
+    assert own.status_code == 422 and "不能停用自己的账号" in own.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Person, world.person_ids["street"]).active
+        assert db.session.get(Person, world.person_ids["community"]).active
 
 
 def test_officer_cannot_reset_someone_above(world, client, auth):
