@@ -36,7 +36,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from core.db import utcnow
 from core.extensions import db
 from orgs import roles as R
-from orgs.models import Estate, OrgNode, Person
+from orgs.models import Estate, OrgNode, Person, estate_reaches
 from orgs.permissions import register
 from workflow import audit
 from workflow.engine import State, Transition, Workflow, WorkflowSubject
@@ -48,7 +48,9 @@ PLAN_STAFF = (
     R.STREET_OFFICER, R.COMMUNITY_OFFICER, R.GRID_WORKER, R.BUILDING_GROUP_LEADER, R.MEMBER_HOUSEHOLD,
     R.OWNERS_COMMITTEE, R.PROPERTY_COMPANY, R.CONSTRUCTION_COMPANY, R.SUPERVISION_COMPANY,
 )
-register("plan.view", subtree=PLAN_STAFF)
+# A plan is placed at its estate's path (the community's): the grids and building groups
+# holding part of the estate read it too (PlanRecord.reaches); only officers manage it.
+register("plan.view", subtree=PLAN_STAFF, reach=True)
 register("plan.manage", subtree=R.OFFICERS)
 register("plan.bulletin", subtree=R.OFFICERS + (R.CONSTRUCTION_COMPANY, R.SUPERVISION_COMPANY))
 register("campaign.manage", subtree=R.OFFICERS)
@@ -146,6 +148,10 @@ class PlanRecord(WorkflowSubject, db.Model):
     @property
     def is_published(self) -> bool:
         return self.state == "published"
+
+    def reaches(self, org_path: str) -> bool:
+        """Within reach of the org nodes holding part of the estate (see plan.view)."""
+        return estate_reaches(self.estate_id, org_path)
 
     def responsible_org_for(self, state):
         return self.estate.org

@@ -24,7 +24,7 @@ from core.db import lock, utcnow, write_transaction
 from core.errors import NotFound, StaleVersion, ValidationError
 from core.extensions import db
 from orgs import permissions
-from orgs.models import Estate
+from orgs.models import Estate, estates_reached
 from orgs.roles import LEVEL_LABELS
 from procedures.notice import Notice
 from procedures.voting import Vote
@@ -195,8 +195,11 @@ def staff_records(actor, limit: int = 200) -> list[PlanRecord]:
     """Plans (draft and published) in the actor's jurisdiction."""
     if not permissions.can(actor, "plan.view"):
         return []
+    paths = permissions.subtree_paths(actor, "plan.view")
+    # And the plans of the estates the actor holds part of (PlanRecord.reaches).
+    visible = or_(permissions.path_filter(PlanRecord.path, paths), PlanRecord.estate_id.in_(estates_reached(paths)))
     return list(db.session.scalars(
-        select(PlanRecord).where(permissions.jurisdiction_filter(actor, PlanRecord.path, "plan.view"))
+        select(PlanRecord).where(visible)
         .options(joinedload(PlanRecord.plan), joinedload(PlanRecord.estate))
         .order_by(PlanRecord.estate_id, PlanRecord.id.desc()).limit(limit)
     ))

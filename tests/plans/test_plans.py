@@ -10,12 +10,17 @@ import pytest
 from markupsafe import Markup
 from sqlalchemy import func, select
 
+from core.db import write_transaction
 from core.errors import NotFound, NotPermitted, StaleVersion, ValidationError
 from core.extensions import db
 from issues.models import RenovationIssue
 from orgs import demo
+from orgs import roles as R
+from orgs import services as S
+from orgs.models import OrgNode
 from plans import sections, services
 from plans.models import CampaignDemand, PlanBulletin, PlanItem, PlanRecord
+from tests.conftest import PASSWORD
 from tests.issues.helpers import fire, person, raise_demand
 from tests.issues.test_api import bearer
 from workflow.audit import AuditEntry, verify
@@ -225,14 +230,42 @@ def test_outside_jurisdiction_is_404_and_without_the_right_403(app, world):
             services.set_budget(person("community2"), record_id, None, **BUDGET)
         with pytest.raises(NotFound):
             services.get_record(person("resident"), record_id)
-        with pytest.raises(NotFound):  # the plan is the estate's, above the grid's subtree
-            services.get_record(person("grid"), record_id)
+        # The plan is placed at the estate's (community's) path: the grid holding the
+        # estate's buildings reads the staff view but does not manage the plan.
+        assert services.get_record(person("grid"), record_id).id == record_id
+        with pytest.raises(NotPermitted):
+            services.set_budget(person("grid"), record_id, None, **BUDGET)
+        with pytest.raises(NotFound):  # a grid of another community
+            services.get_record(person("grid2"), record_id)
         assert services.get_record(person("owners"), record_id).id == record_id
         with pytest.raises(NotPermitted):
             services.set_budget(person("owners"), record_id, None, **BUDGET)
         services.post_bulletin(person("supervisor"), record_id, title="监理通报：施工围挡完好")
         with pytest.raises(NotPermitted):
             services.post_bulletin(person("property"), record_id, title="物业通报")
+
+
+def test_a_grid_holding_the_estate_reads_the_staff_view_without_its_forms(app, world, client, auth):
+    record_id = make_plan(app, world)
+    with app.app_context():
+        with write_transaction():  # a grid of the same community holding none of the estate
+            community = db.session.scalar(select(OrgNode).where(OrgNode.code == "C1"))
+            grid = S.add_org_node(community, "grid_branch", "C1G9", "第1社区第9网格")
+            other = S.add_person("第9网格员", username="grid_other", password=PASSWORD)
+            S.grant_role(other, grid, R.GRID_WORKER)
+    auth.login("grid")
+    page = client.get(f"/plans/{record_id}/manage")
+    assert page.status_code == 200
+    assert 'id="edit-budget"' not in page.get_data(as_text=True)  # no budget form
+    assert f"/plans/{record_id}/manage" in client.get("/plans/").get_data(as_text=True)
+    assert auth.post(f"/plans/{record_id}/budget", {**BUDGET}).status_code == 403
+    auth.logout()
+    auth.login("community")
+    assert 'id="edit-budget"' in client.get(f"/plans/{record_id}/manage").get_data(as_text=True)
+    auth.logout()
+    auth.login("grid_other")
+    assert client.get(f"/plans/{record_id}/manage").status_code == 404
+    assert f"/plans/{record_id}/manage" not in client.get("/plans/").get_data(as_text=True)
 
 
 def test_pages_answer_404_and_403(app, world, client, auth):
