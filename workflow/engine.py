@@ -170,8 +170,30 @@ def ride(statement, params: dict) -> None:
 
 
 def _write_riders(riders: list) -> None:
+    if not riders:
+        return
+    connection = db.session.connection()
     for statement, params in riders:
-        db.session.execute(statement, params)
+        form = _driver_form(statement, connection.dialect)
+        if form is None:
+            connection.execute(statement, params)
+        else:
+            sql, order = form
+            connection.exec_driver_sql(sql, tuple(params[name] if process is None else process(params[name])
+                                                  for name, process in order))
+
+
+@functools.lru_cache(maxsize=64)
+def _driver_form(statement, dialect):
+    """A rider as the driver takes it, where its parameters are positional (SQLite):
+    the SQL compiled once and, in order, each parameter's name and the conversion its
+    column type applies. Executing that skips SQLAlchemy's per-statement work, which
+    costs more than SQLite's own one-row insert. None elsewhere."""
+    compiled = statement.compile(dialect=dialect)
+    if compiled.positiontup is None or "RETURNING" in compiled.string.upper():
+        return None
+    order = tuple((name, compiled.binds[name].type.bind_processor(dialect)) for name in compiled.positiontup)
+    return compiled.string, order
 
 
 class WorkflowSubject:
