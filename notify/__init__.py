@@ -3,10 +3,10 @@ for what reaches a person's level, deadlines near, referrals, tasks sent down, v
 notices where they live and their own demands (see events.py for who is told what)."""
 from __future__ import annotations
 
-from flask import Flask, current_app, g
+from flask import Flask, g
 from flask_login import current_user
 
-from notify import api, cli, demo, events, mail, services, views  # noqa: F401 - API routes
+from notify import api, cli, demo, events, mail, relay, services, views  # noqa: F401 - API routes
 from orgs.demo import add_loader
 from workflow import engine, sweep
 
@@ -21,18 +21,9 @@ def sweep_step(now=None) -> dict[str, int]:
 
 
 def _deliver_after_response(response):
-    """A request committed notification events: once the response is sent, fan them
-    out to their recipients and mail those due at once."""
+    """A request committed notification events: deliver them after its response."""
     if g.pop("notify_outbox", False):
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
-
-        def deliver() -> None:
-            with app.app_context():
-                events.deliver_queued()
-                if mail.configured():
-                    mail.send_pending()
-
-        response.call_on_close(deliver)
+        return relay.after_response(response)
     return response
 
 

@@ -4,6 +4,7 @@ the daily digest; the deadline sweep."""
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -133,6 +134,28 @@ def test_the_request_fans_out_its_events_after_the_response(app, world, client, 
         grid_id = person("grid").id
         [note] = db.session.scalars(select(Notification).where(Notification.person_id == grid_id)).all()
         assert (note.kind, note.subject_id) == (ITEM_REACHED, issue_id)
+
+
+def test_the_relay_thread_fans_out_and_mails_after_the_response(app, world, smtp, client, auth):
+    """As deployed (NOTIFY_RELAY_THREAD on): the request wakes its process's relay."""
+    with app.app_context():
+        issue_id = raise_demand(world)
+        events.deliver_queued()
+        prefer("grid", EMAIL, ITEM_REACHED)
+        version = db.session.get(RenovationIssue, issue_id).version
+    app.config["NOTIFY_RELAY_THREAD"] = True
+    auth.login("group")
+    response = auth.post(f"/issues/{issue_id}/transitions", {"trigger": "escalate", "version": version})
+    assert response.status_code == 302
+    deadline = time.monotonic() + 10
+    while not smtp.messages and time.monotonic() < deadline:
+        time.sleep(0.05)
+    [message] = smtp.messages
+    assert message["To"].endswith("<grid@example.org>")
+    with app.app_context():
+        assert not events.queued()
+        [note] = db.session.scalars(select(Notification).where(Notification.person_id == person("grid").id)).all()
+        assert (note.kind, note.subject_id, note.email_state) == (ITEM_REACHED, issue_id, SENT)
 
 
 def test_two_fan_outs_at_once_tell_each_person_once(app, world):
