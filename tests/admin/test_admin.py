@@ -235,6 +235,7 @@ def test_deactivating_an_account_ends_its_sessions_and_tokens_and_can_be_undone(
     assert r.status_code == 302
     page = client.get(f"/admin/people/{grid_id}").get_data(as_text=True)
     assert "已停用" in page and "恢复账号" in page
+    assert page.count("恢复账号") == 1 and "停用" not in page.split("</title>")[0]
     # Logged out at once, the token refused, and no new login.
     assert other.get("/dispatches/").status_code == 302
     assert app.test_client().get("/api/v1/issues", headers=bearer).status_code == 401
