@@ -277,6 +277,18 @@ def _may_grant(actor, org: OrgNode, role: str) -> None:
         raise NotPermitted(_("Only a system administrator may make another one."))
 
 
+NODE_CHOICES = 2000  # the org nodes offered as codes to pick from; more can still be typed
+
+
+def node_choices(actor) -> list[tuple[str, str]]:
+    """(code, name) of the org nodes in the actor's subtrees, in tree order: the
+    suggestions of the forms that take a node's code."""
+    paths = permissions.subtree_paths(actor, MANAGE)
+    return [tuple(row) for row in db.session.execute(
+        select(OrgNode.code, OrgNode.name).where(permissions.path_filter(OrgNode.path, paths))
+        .order_by(OrgNode.path).limit(NODE_CHOICES))]
+
+
 def manageable_people_query(actor):
     """People with a role, or a household in the roster, somewhere in the actor's subtrees."""
     paths = permissions.subtree_paths(actor, MANAGE)

@@ -252,7 +252,7 @@ def people():
     rows = list(db.session.scalars(query.order_by(Person.name, Person.id).limit(PER_PAGE).offset((page - 1) * PER_PAGE)))
     return render_template("admin/people.html", rows=rows, total=total, page=page, q=q,
                            pages=max(1, (total + PER_PAGE - 1) // PER_PAGE), roles=_assignable_roles(),
-                           values=request.form), status
+                           values=request.form, nodes=services.node_choices(current_user)), status
 
 
 @bp.route("/admin/people/<int:person_id>", methods=["GET", "POST"])
@@ -285,7 +285,8 @@ def person(person_id: int):
         status = _failed()
         who = services.load_person(current_user, person_id)
     memberships = sorted(who.memberships, key=lambda m: m.org.path)
-    return render_template("admin/person.html", person=who, memberships=memberships, roles=_assignable_roles()), status
+    return render_template("admin/person.html", person=who, memberships=memberships, roles=_assignable_roles(),
+                           nodes=services.node_choices(current_user)), status
 
 
 # --- household claims --------------------------------------------------------------

@@ -267,6 +267,16 @@ def test_an_officer_cannot_deactivate_themselves_or_someone_above(world, client,
         assert db.session.get(Person, world.person_ids["community"]).active
 
 
+def test_the_role_form_suggests_the_nodes_of_the_officers_subtree(world, client, auth):
+    auth.login("community")
+    page = client.get(f"/admin/people/{world.person_ids['grid']}").get_data(as_text=True)
+    assert 'list="org-nodes"' in page
+    suggested = page.split('<datalist id="org-nodes">')[1].split("</datalist>")[0]
+    assert '<option value="C1G1">' in suggested and '<option value="C1">' in suggested
+    assert 'value="C2"' not in suggested and 'value="S1"' not in suggested  # outside the subtree
+    assert '<datalist id="org-nodes">' in client.get("/admin/people/").get_data(as_text=True)
+
+
 def test_officer_cannot_reset_someone_above(world, client, auth):
     auth.login("community")
     assert client.get(f"/admin/people/{world.person_ids['street']}").status_code == 404
