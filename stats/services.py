@@ -195,9 +195,8 @@ def _cube(node: OrgNode, children: list[OrgNode], period: Period, now: datetime)
     overdue = case((measures.overdue(now), 1), else_=0).label("overdue")
     response = measures.response_class(now).label("response")
     stmt = (
-        measures.with_first_entries(
-            select(child, RenovationIssue.state, RenovationIssue.category, overdue, RenovationIssue.satisfaction,
-                   response, func.count().label("n")).select_from(RenovationIssue))
+        select(child, RenovationIssue.state, RenovationIssue.category, overdue, RenovationIssue.satisfaction,
+               response, func.count().label("n"))
         .where(_in(node, period))
         # By the output names: the expressions are evaluated once per row.
         .group_by(literal_column("child"), RenovationIssue.state, RenovationIssue.category,

@@ -144,7 +144,11 @@ def append(subject, *, actor_id, actor_name, org_id, role, trigger, from_state, 
 
     The row is written at once with a plain INSERT: entries are never updated, so the
     unit of work has nothing to track (and no ORM object is built for it). `now` is
-    the entry's time (fire() passes the time the new state was entered)."""
+    the entry's time (fire() passes the time the new state was entered).
+
+    A subject may define `audit_appended(values)`: called with the entry's values, it
+    may copy facts of its trail onto the subject's own row (written in this same
+    transaction, with the chain head), so that aggregates need not join the entries."""
     values = {
         "subject_type": subject.subject_type,
         "subject_id": subject.id,
@@ -166,6 +170,9 @@ def append(subject, *, actor_id, actor_name, org_id, role, trigger, from_state, 
     subject.audit_seq = values["seq"]
     subject.audit_hash = values["hash"]
     subject.audit_mac = seal(values["subject_type"], values["subject_id"], values["seq"], values["hash"])
+    appended = getattr(subject, "audit_appended", None)
+    if appended is not None:
+        appended(values)  # facts of the trail the subject keeps (written with its chain head)
     if db.session.new:
         db.session.flush()  # the people, org nodes or subject the entry refers to
     db.session.execute(_INSERT, values)
