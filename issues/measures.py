@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, case, literal, or_
+from sqlalchemy import and_, or_
 
 from issues.models import RenovationIssue
 
@@ -59,15 +59,6 @@ def responded_late(now: datetime):
     """Not on time, and either answered (late, or by the sweep) or past the deadline unanswered."""
     return and_(RenovationIssue.responded_on_time.is_(False),
                 or_(RenovationIssue.responded_at.is_not(None), RenovationIssue.first_due_at < now))
-
-
-def response_class(now: datetime):
-    """"on_time", "late" or "pending" per issue, for an aggregate over many: as
-    responded_on_time() and responded_late(now) decide."""
-    return case((responded_on_time(), literal("on_time")),
-                (or_(RenovationIssue.responded_at.is_not(None), RenovationIssue.first_due_at < now),
-                 literal("late")),
-                else_=literal("pending"))
 
 
 RESPONSES = ("on_time", "late")

@@ -1,9 +1,10 @@
 """The dashboard of a level: the three rates and the counts of its subtree for a period.
 
-Every figure is counted from the issue rows and their audit entries by SQL aggregates
-(no stored counters): one grouped query gives the period's cube (child node x state x
-category x overdue x rating x response), from which every figure and every child's
-row is summed; a second gives the monthly trend. The conditions are those of
+Every figure is counted from the issue rows by SQL aggregates (no stored counters; the
+response facts are those of the audit trail, kept on each row when its entries are
+written): one grouped query gives the period's cube (child node x state x category x
+rating, with the items answered on time, late and overdue of each), from which every
+figure and every child's row is summed; a second gives the monthly trend. The conditions are those of
 issues/measures.py, which the worklist applies too, so a figure and the list it links
 to count the same items.
 """
@@ -29,8 +30,13 @@ from orgs.models import OrgNode
 from rules import categories
 from stats.periods import Period, local_midnight_utc, months_ending
 
-# The dashboard reads a node's items of a period as an index range (migration dash_0001).
-Index("ix_renovation_issue_created_path", RenovationIssue.created_at, RenovationIssue.path, RenovationIssue.state)
+# The dashboard reads a node's items of a period as one range of this index, and every
+# column it counts is in the index (migration dash_0002): no table row is read (on
+# PostgreSQL an index-only scan), for the period's cube and the monthly trend alike.
+# Its leading created_at serves what the plain index on created_at served.
+Index("ix_renovation_issue_dashboard", RenovationIssue.created_at, RenovationIssue.path, RenovationIssue.state,
+      RenovationIssue.category, RenovationIssue.satisfaction, RenovationIssue.open, RenovationIssue.due_at,
+      RenovationIssue.responded_on_time, RenovationIssue.responded_at, RenovationIssue.first_due_at)
 
 # Staff of the street, community, grid and building group levels (and admins) see the
 # dashboard and ledgers of their subtree.
@@ -53,7 +59,10 @@ class Figures:
     late: int = 0
     overdue: int = 0
 
-    def add(self, count: int, state: str, overdue: bool, satisfaction: int | None, response: str) -> None:
+    def add(self, row) -> None:
+        """Add a row of the cube: `n` items of one state and rating, `on_time`, `late`
+        and `overdue` of them."""
+        count, state, satisfaction = row.n, row.state, row.satisfaction
         self.total += count
         if state in measures.ENDED_STATES:
             self.ended += count
@@ -64,12 +73,9 @@ class Figures:
             self.rating_sum += count * satisfaction
             if satisfaction >= measures.SATISFIED_MIN:
                 self.satisfied += count
-        if response == "on_time":
-            self.on_time += count
-        elif response == "late":
-            self.late += count
-        if overdue:
-            self.overdue += count
+        self.on_time += int(row.on_time or 0)
+        self.late += int(row.late or 0)
+        self.overdue += int(row.overdue or 0)
 
     @property
     def response_rate(self) -> Decimal | None:
@@ -190,17 +196,23 @@ def _in(node: OrgNode, period: Period):
 
 
 def _cube(node: OrgNode, children: list[OrgNode], period: Period, now: datetime):
+    """The period's items grouped by child node, state, category and rating, with how
+    many of each group were answered on time, late, and are overdue: conditional sums
+    rather than more grouping keys (fewer groups to sort or hash, the same figures)."""
     child = (case(*[(under_path(RenovationIssue.path, c.path), literal(c.id)) for c in children], else_=literal(0))
              if children else literal(0)).label("child")
-    overdue = case((measures.overdue(now), 1), else_=0).label("overdue")
-    response = measures.response_class(now).label("response")
+
+    def counted(condition):
+        return func.sum(case((condition, 1), else_=0))
+
     stmt = (
-        select(child, RenovationIssue.state, RenovationIssue.category, overdue, RenovationIssue.satisfaction,
-               response, func.count().label("n"))
+        select(child, RenovationIssue.state, RenovationIssue.category, RenovationIssue.satisfaction,
+               func.count().label("n"), counted(measures.responded_on_time()).label("on_time"),
+               counted(measures.responded_late(now)).label("late"), counted(measures.overdue(now)).label("overdue"))
         .where(_in(node, period))
-        # By the output names: the expressions are evaluated once per row.
+        # By the output name: the child's expression is evaluated once per row.
         .group_by(literal_column("child"), RenovationIssue.state, RenovationIssue.category,
-                  literal_column("overdue"), RenovationIssue.satisfaction, literal_column("response"))
+                  RenovationIssue.satisfaction)
     )
     return db.session.execute(stmt).all()
 
@@ -242,9 +254,9 @@ def dashboard(actor, node_id: int | None, period: Period, now: datetime | None =
     states: dict[str, int] = {}
     cats: dict[str, int] = {}
     for row in _cube(node, children, period, now):
-        figures.add(row.n, row.state, bool(row.overdue), row.satisfaction, row.response)
+        figures.add(row)
         if row.child in per_child:
-            per_child[row.child].add(row.n, row.state, bool(row.overdue), row.satisfaction, row.response)
+            per_child[row.child].add(row)
         states[row.state] = states.get(row.state, 0) + row.n
         cats[row.category] = cats.get(row.category, 0) + row.n
     by_state = [Count(name, str(state.label), states.get(name, 0), {"state": name})
