@@ -189,6 +189,19 @@ class RenovationIssue(WorkflowSubject, db.Model):
             self.responded_on_time = (actor_id is not None and actor_id != self.raised_by_id
                                       and (self.first_due_at is None or at <= self.first_due_at))
 
+    def audit_facts_differ(self, entries) -> str | None:
+        """For `flask audit verify`: how the facts kept differ from those the first
+        entries give (replayed through audit_appended on a detached copy), if they do."""
+        trail = RenovationIssue(raised_by_id=self.raised_by_id)
+        for e in entries:
+            trail.audit_appended({"seq": e.seq, "due_at": e.due_at, "created_at": e.created_at,
+                                  "actor_id": e.actor_id})
+        expected = (trail.first_due_at, trail.responded_at, bool(trail.responded_on_time))
+        kept = (self.first_due_at, self.responded_at, bool(self.responded_on_time))
+        if kept == expected:
+            return None
+        return f"response facts {kept} differ from its first audit entries' {expected}"
+
     def responsible_org_for(self, state):
         org_id = self.responsible_org_id_for(state)
         return db.session.get(OrgNode, org_id) if org_id is not None else None

@@ -111,3 +111,13 @@ def test_the_migration_fills_in_the_same_facts_from_the_trail(app, walked):
         assert _kept() == written
         assert any(on_time for _due, _at, on_time in written.values())
         assert any(due is not None and at is None for due, at, _t in written.values())
+
+
+def test_audit_verify_reports_a_fact_that_differs_from_the_trail(app, runner, walked):
+    assert runner.invoke(args=["audit", "verify"]).exit_code == 0
+    with app.app_context(), write_transaction():
+        db.session.execute(sa.update(RenovationIssue).where(RenovationIssue.id == walked["late"])
+                           .values(responded_on_time=True))
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1
+    assert f"renovation_issue {walked['late']}: chain head: response facts" in result.output
