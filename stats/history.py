@@ -190,8 +190,19 @@ class _Issue:
             "state": self.state, "version": 1, "state_entered_at": self.entered,
             "due_at": self.due if self.open else None,
             "responsible_org_id": node_at_level(self.h.path, level) if level and level != "member_household" else None,
-            "audit_seq": 0,
+            "audit_seq": 0, **self.response_facts(),
         }
+
+    def response_facts(self) -> dict:
+        """What RenovationIssue.audit_appended() keeps from the first two entries."""
+        first_due = self.entries[0]["due_at"] if self.entries else None
+        if len(self.entries) < 2:
+            return {"first_due_at": first_due, "responded_at": None, "responded_on_time": False}
+        second = self.entries[1]
+        at, actor_id = second["created_at"], second["actor_id"]
+        return {"first_due_at": first_due, "responded_at": at,
+                "responded_on_time": (actor_id is not None and actor_id != self.raiser
+                                      and (first_due is None or at <= first_due))}
 
 
 class _Raiser:

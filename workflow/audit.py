@@ -144,7 +144,11 @@ def append(subject, *, actor_id, actor_name, org_id, role, trigger, from_state, 
 
     The row is written at once with a plain INSERT: entries are never updated, so the
     unit of work has nothing to track (and no ORM object is built for it). `now` is
-    the entry's time (fire() passes the time the new state was entered)."""
+    the entry's time (fire() passes the time the new state was entered).
+
+    A subject may define `audit_appended(values)`: called with the entry's values, it
+    may copy facts of its trail onto the subject's own row (written in this same
+    transaction, with the chain head), so that aggregates need not join the entries."""
     values = {
         "subject_type": subject.subject_type,
         "subject_id": subject.id,
@@ -166,6 +170,9 @@ def append(subject, *, actor_id, actor_name, org_id, role, trigger, from_state, 
     subject.audit_seq = values["seq"]
     subject.audit_hash = values["hash"]
     subject.audit_mac = seal(values["subject_type"], values["subject_id"], values["seq"], values["hash"])
+    appended = getattr(subject, "audit_appended", None)
+    if appended is not None:
+        appended(values)  # facts of the trail the subject keeps (written with its chain head)
     if db.session.new:
         db.session.flush()  # the people, org nodes or subject the entry refers to
     db.session.execute(_INSERT, values)
@@ -196,6 +203,9 @@ class Break:
 
 
 _SUBJECT_MODELS: dict[str, type] = {}
+# verify() hands a subject's first entries to its `audit_facts_differ(entries)`, if it
+# has one: the facts it keeps of them (see append()) must be what they say.
+EARLY_ENTRIES = 2
 
 
 def register_subject(model: type) -> type:
@@ -209,7 +219,8 @@ def _entries() -> Iterator[AuditEntry]:
     yield from db.session.scalars(stmt.execution_options(yield_per=2000))
 
 
-def _check_head(subject_type: str, subject_id: int, seq: int, last_hash: str, last_state: str) -> Break | None:
+def _check_head(subject_type: str, subject_id: int, seq: int, last_hash: str, last_state: str,
+                early: list[AuditEntry]) -> Break | None:
     model = _SUBJECT_MODELS.get(subject_type)
     if model is None:
         return None
@@ -225,6 +236,10 @@ def _check_head(subject_type: str, subject_id: int, seq: int, last_hash: str, la
         return Break(None, label, row.audit_seq, "chain head seal does not match: entries rewritten")
     if row.state != last_state:
         return Break(None, label, row.audit_seq, f"state {row.state} differs from its last entry's ({last_state})")
+    kept = getattr(row, "audit_facts_differ", None)
+    problem = kept(early) if kept is not None else None
+    if problem:
+        return Break(None, label, row.audit_seq, problem)
     return None
 
 
@@ -243,15 +258,18 @@ def verify() -> list[Break]:
     seen: set[tuple[str, int]] = set()
     current: tuple[str, int] | None = None
     expected_seq, prev, last_state = 1, GENESIS, ""
+    early: list[AuditEntry] = []  # the subject's first entries, for the facts it keeps of them
     for entry in _entries():
         key = (entry.subject_type, entry.subject_id)
         if key != current:
             if current is not None:
-                head = _check_head(*current, expected_seq - 1, prev, last_state)
+                head = _check_head(*current, expected_seq - 1, prev, last_state, early)
                 if head:
                     breaks.append(head)
-            current, expected_seq, prev = key, 1, GENESIS
+            current, expected_seq, prev, early = key, 1, GENESIS, []
             seen.add(key)
+        if entry.seq <= EARLY_ENTRIES:
+            early.append(entry)
         label = f"{entry.subject_type} {entry.subject_id}"
         if entry.seq != expected_seq:
             breaks.append(Break(entry.id, label, entry.seq, f"sequence gap: expected {expected_seq}"))
@@ -261,7 +279,7 @@ def verify() -> list[Break]:
             breaks.append(Break(entry.id, label, entry.seq, "content changed after it was written"))
         expected_seq, prev, last_state = entry.seq + 1, entry.hash, entry.to_state
     if current is not None:
-        head = _check_head(*current, expected_seq - 1, prev, last_state)
+        head = _check_head(*current, expected_seq - 1, prev, last_state, early)
         if head:
             breaks.append(head)
     breaks.extend(_unchained(seen))

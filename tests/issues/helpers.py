@@ -1,8 +1,14 @@
 """Shared helpers for workflow tests."""
+from datetime import timedelta
+
+import pytest
+
+from core.db import utcnow
 from core.extensions import db
 from orgs.models import Person
 from issues import services
 from issues.models import RenovationIssue
+from workflow import audit, engine
 
 
 def person(username: str) -> Person:
@@ -16,6 +22,16 @@ def raise_demand(world, username="resident", household_index=0, **overrides) -> 
     )
     fields.update(overrides)
     return services.raise_issue(person(username), **fields).id
+
+
+def raised_earlier(world, days: int, **overrides) -> int:
+    """An item raised `days` ago: the workflow's clock (state entry, deadline, audit entry)
+    set back while it is raised; the transitions after it run at the real time."""
+    then = utcnow() - timedelta(days=days)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(engine, "utcnow", lambda: then)
+        patch.setattr(audit, "utcnow", lambda: then)
+        return raise_demand(world, **overrides)
 
 
 def issue(issue_id: int) -> RenovationIssue:

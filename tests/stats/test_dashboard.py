@@ -11,7 +11,7 @@ from core.db import utcnow, write_transaction
 from core.extensions import db
 from issues.models import RenovationIssue
 from workflow.audit import AuditEntry
-from tests.issues.helpers import fire, raise_demand
+from tests.issues.helpers import fire, raise_demand, raised_earlier
 
 
 @pytest.fixture
@@ -83,19 +83,19 @@ def test_api_figures_agree_with_a_direct_count(app, client, auth, items):
     assert sum(m["raised"] for m in body["trend"]) == 6
 
 
-def test_a_late_answer_and_a_passed_deadline_count_as_late(app, client, auth, items):
+def test_a_late_answer_and_a_passed_deadline_count_as_late(app, client, auth, items, world):
     with app.app_context():
-        with write_transaction():
-            # The first deadline of d passed unanswered; a's answer came after its first deadline.
-            for key in ("a", "d"):
-                entry = db.session.scalar(db.select(AuditEntry).where(
-                    AuditEntry.subject_id == items[key], AuditEntry.seq == 1))
-                entry.due_at = utcnow() - timedelta(days=400)
+        # Raised a month ago: one answered only now, after its first deadline; one never answered.
+        answered = raised_earlier(world, 30, title="楼道扶手松动")
+        raised_earlier(world, 30, title="单元门禁损坏")
+        fire("group", answered, "escalate")
         direct = _direct()
     auth.login("street")
     body = client.get("/api/v1/stats").get_json()
     assert direct["late"] == 2 and _api_figures(body["figures"]) == direct
-    assert body["figures"]["response_rate"] == "60.0"
+    assert body["figures"]["response_rate"] == "66.7"
+    listed = client.get("/issues/?queue=all&response=late&from=2000-01-01&to=2100-01-01").get_data(as_text=True)
+    assert "共 2 项" in listed
 
 
 def _count_on(client, url: str) -> int:
