@@ -10,13 +10,13 @@
   ix_renovation_issue_created_path and the plain index on created_at (its leading column).
 
 Revision ID: dash_0002
-Revises: admin_0001
+Revises: notify_0002
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "dash_0002"
-down_revision = "admin_0001"
+down_revision = "notify_0002"
 branch_labels = None
 depends_on = None
 
