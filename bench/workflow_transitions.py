@@ -5,6 +5,10 @@
     update it, insert the audit entry, commit; each statement built once), interleaved
     in the same run, on SQLite and on PostgreSQL. Target: fire >= 75 % of bare (median
     over the rounds of the ratio within each round).
+    escalate/return_down tells the staff of the node reached (one notification event
+    rides with the transition, notify/), which the bare statements do not write; it is
+    also run with the observers off ("engine only"): the notifications' own cost is
+    bench/notify_transitions.py's target.
     Also printed: the same with the row read as a plain tuple (all Core) and as
     ORM code through the unit of work. Only the operation is timed. Every step
     starts the way a request does, untimed: a new session with the acting person
@@ -385,16 +389,30 @@ def fire_progress_loop(world: World) -> Callable[[int, Clock], None]:
     return run
 
 
-def fire_review_loop(world: World) -> Callable[[int, Clock], None]:
+def fire_review_loop(world: World, observers: bool = True) -> Callable[[int, Clock], None]:
     """Grid worker sends up, community officer sends back down (the responsible org and
-    the deadline change each time)."""
+    the deadline change each time). Each step tells the staff of the node reached and
+    the resident (notify/: one notification event rides with the transition); with
+    `observers` off, the engine alone (its own issue)."""
+    from flask import current_app
+
     from orgs.models import Person
     from workflow.engine import fire
     from issues.models import RenovationIssue
 
-    loop = Loop(_place_issue(world, "review_grid", 2), version=1)
+    loop = Loop(_place_issue(world, "review_grid", 3 if not observers else 2), version=1)
 
     def run(n: int, clock: Clock) -> None:
+        registered = current_app.extensions["wuji_observers"]
+        kept = list(registered)
+        if not observers:
+            registered.clear()
+        try:
+            _steps(n, clock)
+        finally:
+            registered[:] = kept
+
+    def _steps(n: int, clock: Clock) -> None:
         for _ in range(n):
             # Two people take turns: each step's actor is loaded first, as the request's
             # user loader would have done before the view calls fire() (not timed).
@@ -595,7 +613,8 @@ def part_a(url: str, label: str, rounds: int, per_round: int) -> dict[str, float
                  "bare Core, level, warm": bare_loop(world, level_change=True),
                  "bare, level, object, warm": bare_loop(world, orm_read=True, level_change=True),
                  "bare, level, object, request": bare_loop(world, orm_read=True, level_change=True, request=True),
-                 "fire escalate/return_down": fire_review_loop(world)}
+                 "fire escalate/return_down": fire_review_loop(world),
+                 "fire escalate/return_down, engine only": fire_review_loop(world, observers=False)}
         for loop in loops.values():
             loop(max(20, per_round // 5), Clock())  # warm caches and statement compilation
         measures = {name: Measure() for name in loops}
@@ -628,10 +647,12 @@ def _print_a(measures: dict[str, Measure]) -> None:
     unit of work."""
     bases = {"fire report_progress": ("bare, object, request", "bare, object, warm", "bare Core, warm"),
              "fire escalate/return_down": ("bare, level, object, request", "bare, level, object, warm",
-                                           "bare Core, level, warm")}
+                                           "bare Core, level, warm"),
+             "fire escalate/return_down, engine only": ("bare, level, object, request", "bare, level, object, warm",
+                                                        "bare Core, level, warm")}
     orm = measures["bare ORM unit of work"]
     for name, m in measures.items():
-        line = (f"    {name:29s} best {m.best:6.0f}/s  median {statistics.median(m.rates):6.0f}/s  "
+        line = (f"    {name:40s} best {m.best:6.0f}/s  median {statistics.median(m.rates):6.0f}/s  "
                 f"CPU {min(m.cpu_us):5.0f} µs/op")
         if name in bases:
             base, warm, core = (measures[b] for b in bases[name])
