@@ -804,11 +804,29 @@ def part_b(workdir: Path, clients: int, seconds: float, workers: int) -> dict:
                   f"(target <= {HTTP_TARGET_P99_MS:.0f}), failures {failures}; the clients' own CPU "
                   f"{client_cpu / max(1, len(latencies)) * 1e6:.0f} µs per transition", flush=True)
             results[mix] = {"throughput": throughput, "p50_ms": p50, "p99_ms": p99, "failures": failures}
+        _print_notifications(url)
     finally:
         server.terminate()
         server.wait(timeout=30)
     _check_chain(url)
     return results
+
+
+def _print_notifications(url: str, wait: float = 5.0) -> None:
+    """The workers' relay threads fan out the events after the responses: none should
+    be left waiting once the load stops."""
+    engine = sa.create_engine(url)
+    deadline = time.time() + wait
+    with engine.connect() as conn:
+        while True:
+            waiting = conn.execute(sa.text("SELECT count(*) FROM notification_event")).scalar_one()
+            if not waiting or time.time() > deadline:
+                break
+            conn.rollback()
+            time.sleep(0.1)
+        told = conn.execute(sa.text("SELECT count(*) FROM notification")).scalar_one()
+    engine.dispose()
+    print(f"    notifications written by the workers' relays: {told}; events still waiting: {waiting}", flush=True)
 
 
 def _check_chain(url: str) -> None:
