@@ -17,21 +17,23 @@ the test client. Target: the street dashboard <= 300 ms on SQLite and PostgreSQL
 Run:  .venv/bin/python bench/stats_dashboard.py [--issues 1000000] [--runs 5] [--no-pg]
           [--pg postgresql+psycopg://postgres@127.0.0.1:5432/wuji_bench_stats]
 
-Measured 2026-12-04 (2 shared cores, load 2-5 from other benchmarks and test runs),
-median ms, SQLite (its CPU) / PostgreSQL:
+Measured 2026-12-04 (2 shared cores), median ms, SQLite (its CPU) / PostgreSQL:
                   month       last month   quarter      year
   before          167 / 115   335 / 274    532 / 762    2200 / 3100  (first two audit entries joined)
-  after           181 (180) / 92   229 (228) / 138   279 (273) / 274   923 (887) / 1034
+  facts, index    181 (180) / 92   229 (228) / 138   279 (273) / 274   923 (887) / 1034  (load 2-5)
+  custom plans    167 (167) / 95   225-282 / 140     271-386 / 136     889-948 / 311    (load 0.2-1)
 The response facts are kept on each issue (migration dash_0002), the cube and trend
-read one covering index (an index-only scan on PostgreSQL), the child node is found in
-a few comparisons, and on PostgreSQL the groups are hashed in memory without JIT. Met
-for month, last month and quarter on both; not for the year (462,614 items): SQLite
-has no hash aggregation and sorts every row of the period for the GROUP BY (~550 ms of
-the ~770 ms cube; the scan and expressions ~250 ms, the 12 trend ranges ~140 ms more).
-PostgreSQL's own time for the year is ~230-320 ms for the cube (an index-only scan of
-~130 ms and the hash aggregate) plus ~90-110 ms for the trend: ~330-450 ms when the
-machine is quiet; the 1034 ms above were taken while another session's HTTP benchmark
-held both cores. Below 300 ms for a year needs fewer rows read than the year's items
+read one covering index, the child node is found in a few comparisons, and on
+PostgreSQL the groups are hashed in memory without JIT and every query is planned for
+its own period (plan_cache_mode): psycopg prepares a statement run five times, and the
+server then kept a month's plan for the year (926 ms -> 311 ms; quarter 252 -> 136).
+Met for month, last month and quarter on PostgreSQL, and on SQLite but for its noisy
+quarter runs; not for the year (462,619 items): SQLite has no hash aggregation and sorts
+every row of the period for the GROUP BY (~550 ms of the ~770 ms cube; the scan and
+expressions ~250 ms, the 12 trend ranges ~140 ms more); PostgreSQL spends ~210 ms on
+the cube (a parallel scan and hash aggregate) and ~90 ms on the trend. Grouping the
+cube by month as well (to drop the trend's second pass) takes 680 ms: 12 times the
+groups. Below 300 ms for a year needs fewer rows read than the year's items
 (pre-aggregation by month, which this dashboard deliberately does not keep).
 """
 from __future__ import annotations
